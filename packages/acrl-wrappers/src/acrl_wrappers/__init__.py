@@ -1,0 +1,120 @@
+"""acrl-wrappers: constraints on actions, projections and plugins for Gymnasium agents.
+
+Build a constraint by name or spec, check and project actions, and extend everything
+through plugins::
+
+    >>> import numpy as np
+    >>> import acrl_wrappers as acrl
+    >>> c = acrl.make_constraint("power", bound=20.0, weight_index="11:17")
+    >>> obs = np.zeros(17); obs[11:17] = 10.0
+    >>> action = np.full(6, 0.5)
+    >>> round(c.violation(action, obs), 3), bool(c.contains(action, obs))
+    (10.0, False)
+    >>> projected, info = acrl.make_projector(c).project(action, obs)
+    >>> bool(c.contains(projected, obs)), info.method
+    (True, 'closed-form')
+
+Constraints: :class:`Constraint` and the families in :mod:`acrl_wrappers.constraints`.
+Projection: :func:`make_projector` and :mod:`acrl_wrappers.projection`.
+Plugins: :data:`hookimpl`, :func:`list_plugins`, :func:`list_constraints`
+(hooks in :mod:`acrl_wrappers.hookspecs`). Errors: :mod:`acrl_wrappers.errors`.
+Conformance kit for plugin authors: :mod:`acrl_wrappers.testing`.
+"""
+
+from importlib import metadata as _metadata
+
+from acrl_wrappers.constraints import (
+    DEFAULT_TOL,
+    BallConstraint,
+    BoxConstraint,
+    Constraint,
+    IntersectionConstraint,
+    LinearConstraint,
+    PositivePowerConstraint,
+    PowerConstraint,
+    QuadraticConstraint,
+    StateWeights,
+    SumBandConstraint,
+)
+from acrl_wrappers.errors import (
+    AcrlError,
+    ConstraintError,
+    ConstraintViolationError,
+    DuplicateNameError,
+    EmptyFeasibleSetError,
+    InvalidActionError,
+    InvalidObservationError,
+    PluginError,
+    PluginLoadWarning,
+    ProjectionError,
+    SamplingError,
+    SpecError,
+    UnknownConstraintError,
+    UnknownNameError,
+    UnknownProjectorError,
+)
+from acrl_wrappers.hookspecs import hookimpl
+from acrl_wrappers.plugins import list_plugins, load_plugins
+from acrl_wrappers.projection import (
+    ClosedFormProjector,
+    NonlinearProjector,
+    OSQPProjector,
+    ProjectionInfo,
+    Projector,
+)
+from acrl_wrappers.registry import (
+    list_constraints,
+    list_projectors,
+    make_constraint,
+    make_projector,
+)
+
+try:
+    __version__ = _metadata.version("acrl-wrappers")
+except _metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    # constraints
+    "DEFAULT_TOL",
+    # errors
+    "AcrlError",
+    "BallConstraint",
+    "BoxConstraint",
+    # projection
+    "ClosedFormProjector",
+    "Constraint",
+    "ConstraintError",
+    "ConstraintViolationError",
+    "DuplicateNameError",
+    "EmptyFeasibleSetError",
+    "IntersectionConstraint",
+    "InvalidActionError",
+    "InvalidObservationError",
+    "LinearConstraint",
+    "NonlinearProjector",
+    "OSQPProjector",
+    "PluginError",
+    "PluginLoadWarning",
+    "PositivePowerConstraint",
+    "PowerConstraint",
+    "ProjectionError",
+    "ProjectionInfo",
+    "Projector",
+    "QuadraticConstraint",
+    "SamplingError",
+    "SpecError",
+    "StateWeights",
+    "SumBandConstraint",
+    "UnknownConstraintError",
+    "UnknownNameError",
+    "UnknownProjectorError",
+    # plugins
+    "hookimpl",
+    "list_constraints",
+    "list_plugins",
+    "list_projectors",
+    "load_plugins",
+    "make_constraint",
+    "make_projector",
+]

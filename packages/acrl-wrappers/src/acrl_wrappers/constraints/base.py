@@ -1,0 +1,425 @@
+"""The :class:`Constraint` interface every constraint family implements.
+
+A constraint is a state-dependent feasible set ``C(s) = {a in box : g_j(a, s) <= 0}``
+in the env's own action units. The action box ``low <= a <= high`` is always part of
+the set. Families implement :meth:`Constraint.rows` (the ``g_j``, vectorised); the base
+class turns them into :meth:`~Constraint.violation`, :meth:`~Constraint.contains`,
+:meth:`~Constraint.sample`, a JSON-able :attr:`~Constraint.spec` and
+:meth:`~Constraint.safe_action`. Optional structure that projectors use:
+:meth:`~Constraint.project_closed_form` and :meth:`~Constraint.qp_form`.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from acrl_wrappers._arrays import (
+    FloatArray,
+    as_action_batch,
+    as_obs_batch,
+    as_single_action,
+    as_single_obs,
+    float_scalar,
+    float_vector,
+    index_list,
+    index_selector,
+    raise_non_finite,
+)
+from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError, SamplingError
+
+if TYPE_CHECKING:
+    from acrl_wrappers.projection.qp import QPForm
+
+__all__ = [
+    "DEFAULT_TOL",
+    "Constraint",
+    "StateWeights",
+    "infer_dim",
+    "log_unit_ball_volume",
+    "uniform_in_ball",
+]
+
+DEFAULT_TOL = 1e-6
+"""Default feasibility tolerance on the violation (sum of positive parts)."""
+
+_SAMPLE_BATCH = 4096
+_SAMPLE_MAX_DRAWS = 2_000_000
+_SAMPLE_SLACK = 1e-12  # rounding on equality-like sets (a zero-width band); 0 elsewhere
+
+
+def infer_dim(dim: int | None, **candidates: Any) -> int:
+    """Infer the action dimension from ``dim`` and vector-valued parameters.
+
+    Each candidate that is a sequence contributes its length; all must agree.
+
+    Raises:
+        ConstraintError: when nothing gives the dimension or two sources disagree.
+    """
+    sizes: dict[str, int] = {}
+    if dim is not None:
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+            raise ConstraintError(f"`dim` must be a positive integer, got {dim!r}")
+        sizes["dim"] = int(dim)
+    for name, value in candidates.items():
+        if value is None or isinstance(value, str | slice):
+            if isinstance(value, str | slice):
+                sizes[name] = len(index_list(value, name))
+            continue
+        shape = np.shape(value)
+        if len(shape) >= 1:
+            sizes[name] = shape[-1] if name in ("A", "Q") else shape[0]
+    if not sizes:
+        raise ConstraintError(
+            "cannot tell the action dimension: pass `dim` or a vector-valued parameter"
+        )
+    if len(set(sizes.values())) > 1:
+        detail = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        raise ConstraintError(f"parameters disagree on the action dimension: {detail}")
+    return next(iter(sizes.values()))
+
+
+class StateWeights:
+    """Per-action weights ``w(s) = weights * obs[weight_index]``, constant when no index is given.
+
+    Args:
+        dim: action dimension.
+        weights: constant multiplier (scalar or length ``dim``), default 1.
+        weight_index: observation indices that hold the state-dependent part
+            (list, ``range``, slice or ``"11:17"``), or ``None`` for constant weights.
+
+    Example:
+        >>> w = StateWeights(2, weights=[1.0, -2.0], weight_index="3:5")
+        >>> w(np.array([[0.0, 0.0, 0.0, 1.5, 0.5]])).tolist()
+        [[1.5, -1.0]]
+    """
+
+    def __init__(self, dim: int, weights: Any = None, weight_index: Any = None) -> None:
+        self.scale = float_vector(1.0 if weights is None else weights, dim, "weights")
+        self.index = None if weight_index is None else index_list(weight_index, "weight_index")
+        if self.index is not None and len(self.index) != dim:
+            raise ConstraintError(
+                f"`weight_index` selects {len(self.index)} observation entries but the "
+                f"action has {dim} dimensions; give one index per action dimension"
+            )
+        self._selector = None if self.index is None else index_selector(self.index)
+        self._unit_scale = bool(np.all(self.scale == 1.0))
+        self.obs_dim = 0 if self.index is None else max(self.index) + 1
+        self._constant = self.scale.reshape(1, dim)
+        self._constant_list: list[float] = self.scale.tolist()
+
+    @property
+    def state_dependent(self) -> bool:
+        """Whether the weights are read from the observation."""
+        return self.index is not None
+
+    def __call__(self, obs: FloatArray | None) -> FloatArray:
+        """Weights for a ``(N, k)`` (or ``(1, k)``) observation batch, shape ``(N or 1, dim)``."""
+        if self._selector is None or obs is None:
+            return self._constant
+        picked = obs[:, self._selector]
+        return picked if self._unit_scale else picked * self.scale
+
+    def row(self, obs: FloatArray | None) -> list[float]:
+        """Weights for one ``(k,)`` observation as a list of floats (fast path)."""
+        if self._selector is None or obs is None:
+            return self._constant_list
+        picked = obs[self._selector]
+        return picked.tolist() if self._unit_scale else (picked * self.scale).tolist()
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able parameters (``weights`` omitted when all ones)."""
+        out: dict[str, Any] = {}
+        if not self._unit_scale:
+            out["weights"] = self.scale.tolist()
+        if self.index is not None:
+            out["weight_index"] = list(self.index)
+        return out
+
+
+class Constraint(abc.ABC):
+    """A state-dependent feasible set of actions, ``{a in [low, high] : g_j(a, s) <= 0}``.
+
+    Subclasses set :attr:`family` (the registry name used in specs), implement
+    :meth:`rows` and :meth:`_params`, and may add structure: a closed-form projection
+    (:meth:`project_closed_form`), a QP form (:meth:`qp_form`) and a better proposal
+    for :meth:`sample` (:meth:`_propose`).
+
+    Args:
+        dim: action dimension.
+        low: lower action bound (scalar or length ``dim``), part of the set.
+        high: upper action bound (scalar or length ``dim``), part of the set.
+        tol: feasibility tolerance: :meth:`contains` is ``violation <= tol``.
+
+    Example:
+        >>> import acrl_wrappers as acrl
+        >>> c = acrl.make_constraint("power", bound=1.0, dim=2)
+        >>> float(c.violation([0.9, 0.6])), bool(c.contains([0.5, 0.5]))
+        (0.5, True)
+    """
+
+    family: ClassVar[str] = ""
+    """Name of the family in the constraint registry and in specs."""
+    convex: bool = True
+    """Whether the feasible set is convex for every state (projection is then unique)."""
+
+    def __init__(self, *, dim: int, low: Any = -1.0, high: Any = 1.0, tol: float = DEFAULT_TOL):
+        self.dim = int(dim)
+        self.low = float_vector(low, self.dim, "low")
+        self.high = float_vector(high, self.dim, "high")
+        bad = np.flatnonzero(self.low > self.high)
+        if bad.size:
+            raise EmptyFeasibleSetError(
+                f"action box is empty: low > high at index {bad.tolist()} "
+                f"(low={self.low.tolist()}, high={self.high.tolist()})"
+            )
+        self.tol = float_scalar(tol, "tol", minimum=0.0)
+        self._low_list: list[float] = self.low.tolist()
+        self._high_list: list[float] = self.high.tolist()
+        self.obs_dim = 0
+        """Number of observation entries the constraint reads (0 when state-independent)."""
+
+    # ------------------------------------------------------------------ family interface
+    def rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
+        """Constraint rows ``g_j(a, s)`` (feasible where every row is <= 0), box excluded.
+
+        Args:
+            actions: float64 ``(N, dim)`` actions.
+            obs: float64 ``(N, k)`` or ``(1, k)`` observations, ``None`` when
+                :attr:`obs_dim` is 0.
+
+        Returns:
+            float64 ``(N, m)``; the base class has no rows (``m = 0``).
+        """
+        return np.zeros((actions.shape[0], 0))
+
+    def _rows_one(self, action: list[float], obs: FloatArray | None) -> Sequence[float]:
+        """:meth:`rows` for one action (a list of floats) and one ``(k,)`` observation.
+
+        The default goes through :meth:`rows`; families override it with plain-Python
+        arithmetic, which is several times faster than numpy for one small action.
+        """
+        o = None if obs is None else obs.reshape(1, -1)
+        return self.rows(np.array([action]), o)[0].tolist()
+
+    @abc.abstractmethod
+    def _params(self) -> dict[str, Any]:
+        """The family's own JSON-able parameters (``dim``, ``low``, ``high``, ``tol`` excluded)."""
+
+    def project_closed_form(self, action: FloatArray, obs: FloatArray | None) -> FloatArray | None:
+        """Exact Euclidean projection of one ``(dim,)`` action, or ``None`` if not available.
+
+        ``obs`` is a float64 ``(k,)`` array (``None`` when state-independent). Families
+        with :attr:`has_closed_form` return a value for every input; others may return a
+        value for some inputs (a fast path) and ``None`` for the rest.
+        """
+        return None
+
+    @property
+    def has_closed_form(self) -> bool:
+        """Whether :meth:`project_closed_form` answers every input."""
+        return False
+
+    def qp_form(self) -> QPForm | None:
+        """The set as linear rows over the action and auxiliary variables, or ``None``."""
+        return None
+
+    def _propose(self, obs: FloatArray | None, n: int, rng: np.random.Generator) -> FloatArray:
+        """Candidates for rejection sampling: uniform on a region containing the set.
+
+        The default is the action box; families override it when a tighter region
+        (a ball, a cross-polytope) has a higher acceptance rate.
+        """
+        return rng.uniform(self.low, self.high, size=(n, self.dim))
+
+    @property
+    def _log_box_volume(self) -> float:
+        return float(np.log(np.maximum(self.high - self.low, 1e-300)).sum())
+
+    # ------------------------------------------------------------------ public API
+    def violation(self, actions: ArrayLike, obs: ArrayLike | None = None) -> Any:
+        """How far actions are outside the set: the sum of the positive parts of every row.
+
+        Exactly 0 inside the set (box included), positive outside.
+
+        Args:
+            actions: one action ``(dim,)`` or a batch ``(N, dim)``.
+            obs: the observation ``(k,)``, or a batch ``(N, k)`` matching the actions;
+                a single observation broadcasts over a batch of actions. Ignored by
+                state-independent constraints.
+
+        Returns:
+            a float (single action) or float64 ``(N,)`` array.
+
+        Raises:
+            InvalidActionError: wrong shape or dtype, NaN or inf in the action.
+            InvalidObservationError: missing, too short or non-finite observation.
+        """
+        arr = np.asarray(actions)
+        if arr.ndim == 1:
+            return self._violation_single(
+                as_single_action(arr, self.dim), as_single_obs(obs, self.obs_dim)
+            )
+        a, _ = as_action_batch(arr, self.dim)
+        o = as_obs_batch(obs, self.obs_dim, a.shape[0])
+        out = self._violation(a, o)
+        if not np.isfinite(out).all():
+            raise_non_finite(a, o)
+        return out
+
+    def contains(self, actions: ArrayLike, obs: ArrayLike | None = None) -> Any:
+        """Whether ``violation(actions, obs) <= tol``: a bool, or a bool ``(N,)`` array."""
+        return self.violation(actions, obs) <= self.tol
+
+    def _violation_single(self, action: FloatArray, obs: FloatArray | None) -> float:
+        """Violation of one validated float64 ``(dim,)`` action (plain-Python fast path).
+
+        Raises:
+            InvalidActionError, InvalidObservationError: on NaN or inf.
+        """
+        values = action.tolist()
+        rows = self._rows_one(values, obs)
+        if not math.isfinite(sum(values) + sum(rows)):
+            raise_non_finite(action.reshape(1, -1), None if obs is None else obs.reshape(1, -1))
+        total = 0.0
+        for x, lo, hi in zip(values, self._low_list, self._high_list, strict=False):
+            if x > hi:
+                total += x - hi
+            elif x < lo:
+                total += lo - x
+        for r in rows:
+            if r > 0.0:
+                total += r
+        return total
+
+    def _violation(self, a: FloatArray, obs: FloatArray | None) -> FloatArray:
+        """Violation of validated float64 batches (no checks; used on hot paths)."""
+        total = np.maximum(a - self.high, 0.0).sum(axis=1)
+        total += np.maximum(self.low - a, 0.0).sum(axis=1)
+        rows = self.rows(a, obs)
+        if rows.shape[1]:
+            total += np.maximum(rows, 0.0).sum(axis=1)
+        return total
+
+    def sample(
+        self,
+        obs: ArrayLike | None = None,
+        n: int = 1,
+        rng: np.random.Generator | int | None = None,
+    ) -> FloatArray:
+        """Draw ``n`` feasible actions for one observation, uniformly by rejection.
+
+        Args:
+            obs: the observation ``(k,)`` (ignored when state-independent).
+            n: number of actions.
+            rng: a ``numpy.random.Generator`` or a seed; the same seed gives the same draws.
+
+        Returns:
+            float64 ``(n, dim)`` actions, each with zero violation (at most 1e-12 of
+            rounding on sets without interior, such as a zero-width band).
+
+        Raises:
+            SamplingError: if fewer than ``n`` of 2,000,000 candidates were feasible.
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ConstraintError(f"`n` must be a non-negative integer, got {n!r}")
+        gen = np.random.default_rng(rng)
+        o = as_obs_batch(obs, self.obs_dim, 1)
+        if o is not None and o.shape[0] != 1:
+            raise ConstraintError("sample() takes one observation of shape (k,)")
+        if o is not None and not np.isfinite(o).all():
+            raise_non_finite(np.zeros((1, self.dim)), o)
+        accepted: list[FloatArray] = []
+        count = draws = 0
+        while count < n:
+            if draws >= _SAMPLE_MAX_DRAWS:
+                raise SamplingError(
+                    f"rejection sampling accepted {count} of {draws} candidates for "
+                    f"{self!r}; the feasible set is empty or tiny for this observation"
+                )
+            batch = self._propose(o, _SAMPLE_BATCH, gen)
+            draws += _SAMPLE_BATCH
+            keep = batch[self._violation(batch, o) <= _SAMPLE_SLACK]
+            accepted.append(keep)
+            count += keep.shape[0]
+        return np.concatenate(accepted)[:n] if accepted else np.zeros((0, self.dim))
+
+    def safe_action(self, obs: ArrayLike | None = None) -> FloatArray:
+        """A feasible action to fall back on: the box point nearest zero if feasible, else a sample.
+
+        Raises:
+            SamplingError: if no feasible action can be found.
+        """
+        o = as_obs_batch(obs, self.obs_dim, 1)
+        candidate = np.clip(np.zeros(self.dim), self.low, self.high)
+        if self._violation(candidate.reshape(1, -1), o)[0] == 0.0:
+            return candidate
+        return self.sample(obs, 1, rng=0)[0]
+
+    # ------------------------------------------------------------------ specs
+    @property
+    def spec(self) -> dict[str, Any]:
+        """A JSON-able dict ``{"name": family, **params}`` that rebuilds this constraint.
+
+        Example:
+            >>> import acrl_wrappers as acrl
+            >>> acrl.make_constraint("ball", bound=0.05, dim=2).spec
+            {'name': 'ball', 'dim': 2, 'bound': 0.05, 'low': -1.0, 'high': 1.0}
+        """
+        out: dict[str, Any] = {"name": self.family, "dim": self.dim}
+        out.update(self._params())
+        out["low"] = _compact(self.low)
+        out["high"] = _compact(self.high)
+        if self.tol != DEFAULT_TOL:
+            out["tol"] = self.tol
+        return out
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any] | str) -> Constraint:
+        """Rebuild a constraint from :attr:`spec` (a dict or its JSON string).
+
+        Families of installed plugins are found through the registry.
+
+        Example:
+            >>> import acrl_wrappers as acrl
+            >>> c = acrl.make_constraint("sum-band", target=0.5, width=0.1, dim=3)
+            >>> acrl.Constraint.from_spec(c.spec) == c
+            True
+        """
+        from acrl_wrappers.registry import make_constraint
+
+        parsed = json.loads(spec) if isinstance(spec, str) else spec
+        return make_constraint(dict(parsed))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Constraint) and self.spec == other.spec
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.spec, sort_keys=True))
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.spec.items() if k != "name")
+        return f"{type(self).__name__}({params})"
+
+
+def uniform_in_ball(rng: np.random.Generator, n: int, dim: int) -> FloatArray:
+    """``n`` points uniform in the unit ball of ``R^dim``."""
+    direction = rng.standard_normal((n, dim))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    return direction * rng.uniform(size=(n, 1)) ** (1.0 / dim)
+
+
+def log_unit_ball_volume(dim: int) -> float:
+    """Log-volume of the unit ball of ``R^dim``."""
+    return dim / 2 * math.log(math.pi) - math.lgamma(dim / 2 + 1)
+
+
+def _compact(values: FloatArray) -> float | list[float]:
+    """A scalar when every entry is equal, else the list (keeps specs short)."""
+    return float(values[0]) if np.all(values == values[0]) else values.tolist()

@@ -1,0 +1,193 @@
+"""Plugin hooks of acrl (pluggy project and entry-point group ``acrl``).
+
+Every hook is called once per plugin when plugins load, never per env step. Each
+``register_<thing>`` hook receives a ``register`` callable; the host validates and
+stores what it is given, so a plugin only ever calls ``register``. Built-in constraint
+families, projectors and commands register through these same hooks.
+
+A plugin is a module with ``@hookimpl`` functions, published through an entry point::
+
+    # pyproject.toml of the plugin's distribution
+    [project.entry-points.acrl]
+    my_plugin = "my_package.plugin"
+
+    # my_package/plugin.py
+    from acrl_wrappers import hookimpl
+
+    @hookimpl
+    def register_constraints(register):
+        register("my-cone", MyConeConstraint, doc="a friction cone")
+
+A hook implementation may take fewer arguments than its spec. All hooks are plain
+(not ``firstresult``): every plugin's implementation runs, and what two plugins register
+under one name is an error naming both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+__all__ = [
+    "RegisterAlgorithm",
+    "RegisterConstraint",
+    "RegisterEnv",
+    "RegisterPolicy",
+    "RegisterProjector",
+    "hookimpl",
+    "hookspec",
+]
+
+PROJECT_NAME = "acrl"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class RegisterConstraint(Protocol):
+    """``register(name, factory, *, aliases=(), doc="")`` for constraints.
+
+    ``factory`` is a :class:`~acrl_wrappers.Constraint` subclass (a *family*, built from
+    parameters) or any callable returning a constraint (a *named constraint*, e.g.
+    ``functools.partial(PowerConstraint, bound=20, weight_index="11:17")``), or a
+    ``"module:attribute"`` string imported on first use.
+    """
+
+    def __call__(
+        self,
+        name: str,
+        factory: Callable[..., Any] | str,
+        *,
+        aliases: Sequence[str] = (),
+        doc: str = "",
+    ) -> None:
+        """Register one item (see the class docstring)."""
+
+
+class RegisterProjector(Protocol):
+    """``register(name, projector_class, *, doc="")``: a :class:`~acrl_wrappers.Projector` subclass.
+
+    The class says which constraints it handles (``supports``) and how much it is
+    preferred (``priority``); ``"module:Class"`` strings are imported on first use.
+    """
+
+    def __call__(self, name: str, projector: type | str, *, doc: str = "") -> None:
+        """Register one projector class."""
+
+
+class RegisterEnv(Protocol):
+    """``register(env_id, entry_point, *, constraint=None, max_episode_steps=None, kwargs=None)``.
+
+    Also takes ``doc=""``.
+
+    Registers a Gymnasium task id (use the ``ACRL/`` namespace, e.g.
+    ``"ACRL/HalfCheetahO20-v0"``). ``constraint`` is the task's constraint (a registered
+    name or a spec) so enforcement can be chosen at ``gym.make`` time.
+    """
+
+    def __call__(
+        self,
+        env_id: str,
+        entry_point: Callable[..., Any] | str,
+        *,
+        constraint: str | Mapping[str, Any] | None = None,
+        max_episode_steps: int | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        doc: str = "",
+    ) -> None:
+        """Register one item (see the class docstring)."""
+
+
+class RegisterPolicy(Protocol):
+    """``register(name, policy_class, *, doc="")``: an SB3 policy class or ``"module:Class"``."""
+
+    def __call__(self, name: str, policy: type | str, *, doc: str = "") -> None:
+        """Register one policy class."""
+
+
+class RegisterAlgorithm(Protocol):
+    """``register(name, algorithm_class, *, aliases=(), doc="")``: an SB3 algorithm class.
+
+    The class may be given as a ``"module:Class"`` string, imported on first use.
+    """
+
+    def __call__(
+        self, name: str, algorithm: type | str, *, aliases: Sequence[str] = (), doc: str = ""
+    ) -> None:
+        """Register one item (see the class docstring)."""
+
+
+@hookspec
+def register_constraints(register: RegisterConstraint) -> None:
+    """Register constraint families and named constraints.
+
+    Args:
+        register: see :class:`RegisterConstraint`.
+
+    Example:
+        >>> from acrl_wrappers import hookimpl, PowerConstraint
+        >>> @hookimpl
+        ... def register_constraints(register):
+        ...     register("my-budget", PowerConstraint, doc="power budget under my name")
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_projectors(register: RegisterProjector) -> None:
+    """Register projector classes (``acrl.make_projector`` picks by ``priority``).
+
+    Args:
+        register: see :class:`RegisterProjector`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_envs(register: RegisterEnv) -> None:
+    """Register Gymnasium task ids with their constraint.
+
+    Args:
+        register: see :class:`RegisterEnv`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``acrl`` command line (a click group).
+
+    Args:
+        cli: the ``acrl`` click group; decorate functions with ``@cli.command()``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_policies(register: RegisterPolicy) -> None:
+    """Register SB3 policy classes under names usable in ``acrl train --policy``.
+
+    Args:
+        register: see :class:`RegisterPolicy`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_algorithms(register: RegisterAlgorithm) -> None:
+    """Register SB3-compatible algorithm classes under names usable in ``acrl train --algo``.
+
+    Args:
+        register: see :class:`RegisterAlgorithm`.
+
+    .. versionadded:: 0.1
+    """
