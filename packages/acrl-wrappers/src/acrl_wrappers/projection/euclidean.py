@@ -185,10 +185,11 @@ def project_ellipsoid_box(
 ) -> FloatArray:
     """Projection onto ``{x in box : sum_i w_i (x_i - c_i)^2 <= bound}`` with ``w >= 0``.
 
+    A round ball whose radial projection stays in the box is answered directly. Otherwise,
     KKT: ``x_i(mu) = clip((a_i + mu w_i c_i) / (1 + mu w_i))``. The constraint value
     ``h(mu)`` decreases in ``mu``; Newton steps on ``1/sqrt(h) - 1/sqrt(bound)`` (exact in
     one step for a round ball without active box faces) inside a bisection bracket
-    find ``mu``. The returned point is always on the feasible side.
+    find ``mu``. The returned point lies on the boundary to within ``1e-12 * bound``.
 
     Raises:
         ProjectionError: if the set is empty (the box misses the ellipsoid).
@@ -199,9 +200,15 @@ def project_ellipsoid_box(
         >>> x.round(6).tolist()
         [0.6, 0.8]
     """
-    coords = list(
-        zip(_floats(a), _floats(w), _floats(center), _floats(low), _floats(high), strict=True)
-    )
+    al, wl, cl, lows, highs = _floats(a), _floats(w), _floats(center), _floats(low), _floats(high)
+    if wl.count(wl[0]) == len(wl) and wl[0] > 0.0:  # a round ball: scale towards the centre
+        squared = wl[0] * sum((ai - ci) ** 2 for ai, ci in zip(al, cl, strict=True))
+        if squared > bound:
+            scale = math.sqrt(bound / squared)
+            x = [ci + (ai - ci) * scale for ai, ci in zip(al, cl, strict=True)]
+            if all(lo <= xi <= hi for xi, lo, hi in zip(x, lows, highs, strict=True)):
+                return np.array(x)
+    coords = list(zip(al, wl, cl, lows, highs, strict=True))
 
     def point(mu: float) -> list[float]:
         return [
@@ -228,10 +235,10 @@ def project_ellipsoid_box(
     target = 1.0 / math.sqrt(bound)
     lo_mu, hi_mu, mu = 0.0, math.inf, 0.0
     for _ in range(max_iter):
-        if h <= bound:
+        if abs(h - bound) <= 1e-12 * bound:  # on the boundary (violation <= 1e-12 * bound)
+            return np.array(x)
+        if h < bound:
             hi_mu = mu
-            if h >= bound * (1.0 - 1e-12):
-                return np.array(x)
         else:
             lo_mu = mu
         if hi_mu - lo_mu <= 1e-15 * (1.0 + hi_mu) < math.inf:
