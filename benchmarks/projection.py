@@ -28,10 +28,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import acrl_wrappers as acrl
 import numpy as np
 import osqp
 import scipy.sparse as sp
+
+import acrl_wrappers as acrl
 from acrl_wrappers.projection.osqp_projector import OSQP_SETTINGS
 
 

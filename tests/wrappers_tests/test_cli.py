@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from acrl_wrappers.cli import make_cli
 from click.testing import CliRunner
+
+from acrl_wrappers.cli import make_cli
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import pickle
 
-import acrl_wrappers as acrl
 import numpy as np
 import pytest
+
+import acrl_wrappers as acrl
 from acrl_wrappers.errors import (
     ConstraintError,
     EmptyFeasibleSetError,

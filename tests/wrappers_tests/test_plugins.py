@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import warnings
 
-import acrl_wrappers as acrl
 import pytest
+
+import acrl_wrappers as acrl
 from acrl_wrappers import hookimpl
 from acrl_wrappers.errors import DuplicateNameError, PluginError, PluginLoadWarning
 from acrl_wrappers.plugins import PluginHost

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-import acrl_wrappers as acrl
 import numpy as np
 import pytest
+
+import acrl_wrappers as acrl
 from acrl_wrappers.errors import InvalidActionError, ProjectionError, UnknownProjectorError
 from acrl_wrappers.projection import QPForm
 

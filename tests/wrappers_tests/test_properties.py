@@ -8,11 +8,12 @@ other projectors' distance).
 
 from __future__ import annotations
 
-import acrl_wrappers as acrl
 import numpy as np
-from acrl_wrappers.errors import ProjectionError
 from hypothesis import given
 from hypothesis import strategies as st
+
+import acrl_wrappers as acrl
+from acrl_wrappers.errors import ProjectionError
 
 SAMPLES = 300
 

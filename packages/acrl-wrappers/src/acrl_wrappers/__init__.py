@@ -14,6 +14,9 @@ through plugins::
     >>> bool(c.contains(projected, obs)), info.method
     (True, 'closed-form')
 
+Enforcement: :func:`wrap` and the wrappers in :mod:`acrl_wrappers.wrappers`
+(:class:`ProjectAction`, :class:`RejectAction`, :class:`AutoMDP`, :class:`ConstraintMonitor`);
+SB3 glue (callbacks, replay buffers) in :mod:`acrl_wrappers.sb3`, imported on first use.
 Constraints: :class:`Constraint` and the families in :mod:`acrl_wrappers.constraints`.
 Projection: :func:`make_projector` and :mod:`acrl_wrappers.projection`.
 Plugins: :data:`hookimpl`, :func:`list_plugins`, :func:`list_constraints`
@@ -68,6 +71,14 @@ from acrl_wrappers.registry import (
     make_constraint,
     make_projector,
 )
+from acrl_wrappers.wrappers import (
+    AutoMDP,
+    ConstraintMonitor,
+    ProjectAction,
+    RejectAction,
+    find_constraint,
+    wrap,
+)
 
 try:
     __version__ = _metadata.version("acrl-wrappers")
@@ -79,12 +90,15 @@ __all__ = [
     "DEFAULT_TOL",
     # errors
     "AcrlError",
+    # enforcement wrappers
+    "AutoMDP",
     "BallConstraint",
     "BoxConstraint",
     # projection
     "ClosedFormProjector",
     "Constraint",
     "ConstraintError",
+    "ConstraintMonitor",
     "ConstraintViolationError",
     "DuplicateNameError",
     "EmptyFeasibleSetError",
@@ -98,10 +112,12 @@ __all__ = [
     "PluginLoadWarning",
     "PositivePowerConstraint",
     "PowerConstraint",
+    "ProjectAction",
     "ProjectionError",
     "ProjectionInfo",
     "Projector",
     "QuadraticConstraint",
+    "RejectAction",
     "SamplingError",
     "SpecError",
     "StateWeights",
@@ -109,6 +125,7 @@ __all__ = [
     "UnknownConstraintError",
     "UnknownNameError",
     "UnknownProjectorError",
+    "find_constraint",
     # plugins
     "hookimpl",
     "list_constraints",
@@ -117,4 +134,14 @@ __all__ = [
     "load_plugins",
     "make_constraint",
     "make_projector",
+    "wrap",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import :mod:`acrl_wrappers.sb3` (which needs stable-baselines3) only when used."""
+    if name == "sb3":
+        import importlib
+
+        return importlib.import_module("acrl_wrappers.sb3")
+    raise AttributeError(f"module 'acrl_wrappers' has no attribute {name!r}")

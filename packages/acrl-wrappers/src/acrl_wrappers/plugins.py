@@ -251,7 +251,9 @@ class PluginHost:
             raise DuplicateNameError("; ".join(problems))
         for entry in staged:
             if entry.kind == "env":
-                _register_with_gymnasium(entry)
+                from acrl_wrappers.tasks import register_task
+
+                register_task(entry)
         for entry in staged:
             self._registries[entry.kind].add(entry)
 
@@ -357,22 +359,6 @@ def _register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[
         staged.append(Entry(kind, name, target, plugin, tuple(aliases), doc, options))
 
     return register
-
-
-def _register_with_gymnasium(entry: Entry) -> None:
-    """Make ``gym.make(entry.name)`` work (the constraint stays in the acrl registry)."""
-    import gymnasium
-
-    if not isinstance(entry.name, str) or "-v" not in entry.name:
-        raise PluginError(
-            f"env id {entry.name!r} must look like 'ACRL/Name-v0' (a Gymnasium id with a version)"
-        )
-    gymnasium.register(
-        id=entry.name,
-        entry_point=entry.target,
-        max_episode_steps=entry.options.get("max_episode_steps"),
-        kwargs=dict(entry.options.get("kwargs") or {}),
-    )
 
 
 def _own_version() -> str:

@@ -29,6 +29,10 @@ Checked properties, each on several random states:
 
 A failed check raises :class:`ConformanceError` (an ``AssertionError``) saying which
 property failed and on what input.
+
+For wrapper and algorithm tests, :class:`ActionProbe` sits between an enforcement
+wrapper and the simulator and records every action that actually reaches the simulator,
+so a test asserts on what was executed rather than on what a wrapper reports.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ from __future__ import annotations
 import json
 import pickle
 from collections.abc import Callable
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from acrl_wrappers.constraints.base import Constraint
@@ -45,6 +51,7 @@ from acrl_wrappers.projection.base import Projector
 from acrl_wrappers.registry import make_constraint, make_projector
 
 __all__ = [
+    "ActionProbe",
     "ConformanceError",
     "ConstraintConformance",
     "check_bad_input",
@@ -307,3 +314,64 @@ class ConstraintConformance:
     def test_bad_input_raises(self) -> None:
         """NaN, wrong shapes and short observations raise acrl's errors."""
         check_bad_input(self.make_constraint(), self._states()[0])
+
+
+class ActionProbe(gym.Wrapper[Any, Any, Any, Any], gym.utils.RecordConstructorArgs):
+    """Records every action that reaches the env it wraps, and checks it against a constraint.
+
+    Put it directly around the simulator, under the enforcement wrapper under test:
+    ``AutoMDP(ActionProbe(env, c), c)``. It counts executed actions outside the
+    constraint in the state they were executed in (:attr:`infeasible`), independently of
+    what the wrapper above reports.
+
+    Args:
+        env: the env receiving actions.
+        constraint: what executed actions must satisfy (``None``: only record).
+        keep: keep every executed action in :attr:`actions` (memory grows with steps).
+
+    Example:
+        >>> import acrl_wrappers as acrl
+        >>> c = acrl.make_constraint("box", dim=1, low=-1.0, high=1.0)
+        >>> probe = ActionProbe(gym.make("Pendulum-v1"), c)
+        >>> env = acrl.ProjectAction(probe, c)
+        >>> _ = env.reset(seed=0); _ = env.step([1.7])
+        >>> probe.steps, probe.infeasible, probe.actions[-1].tolist()
+        (1, 0, [1.0])
+    """
+
+    def __init__(
+        self,
+        env: gym.Env[Any, Any],
+        constraint: Constraint | None = None,
+        keep: bool = True,
+    ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, keep=keep)
+        gym.Wrapper.__init__(self, env)
+        self.constraint = constraint
+        self.keep = keep
+        self.steps = 0  # actions executed
+        self.infeasible = 0  # executed actions outside the constraint
+        self.worst_violation = 0.0
+        self.actions: list[np.ndarray] = []
+        self._obs: np.ndarray | None = None
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Reset and remember the observation."""
+        obs, info = self.env.reset(**kwargs)
+        self._obs = np.asarray(obs, dtype=np.float64)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        """Record and check the action, then step the env."""
+        executed = np.array(action, dtype=np.float64)
+        self.steps += 1
+        if self.constraint is not None:
+            obs = self._obs if self.constraint.obs_dim else None
+            violation = self.constraint.violation(executed, obs)
+            self.worst_violation = max(self.worst_violation, violation)
+            self.infeasible += violation > self.constraint.tol
+        if self.keep:
+            self.actions.append(executed)
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._obs = np.asarray(obs, dtype=np.float64)
+        return obs, reward, terminated, truncated, info

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import numpy as np
+
 from acrl_wrappers import ConstraintError, Projector
 from acrl_wrappers.constraints.base import DEFAULT_TOL, Constraint, infer_dim, uniform_in_ball
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from acrl_example.annulus import AnnulusConstraint, RadialProjector
 from acrl_wrappers import hookimpl
 from acrl_wrappers.hookspecs import RegisterConstraint, RegisterProjector
-
-from acrl_example.annulus import AnnulusConstraint, RadialProjector
 
 
 @hookimpl

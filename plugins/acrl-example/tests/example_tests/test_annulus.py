@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import acrl_wrappers as acrl
 import numpy as np
 import pytest
+
+import acrl_wrappers as acrl
 from acrl_example import AnnulusConstraint, RadialProjector
 from acrl_wrappers.testing import ConstraintConformance
 

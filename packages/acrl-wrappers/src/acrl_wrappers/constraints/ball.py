@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,11 @@ class BallConstraint(Constraint):
         self._center_list: list[float] = self.center.tolist()
         self.weights = StateWeights(dim, weights, weight_index)
         self.obs_dim = self.weights.obs_dim
+        self._round_at_origin = (
+            not self.weights.state_dependent
+            and bool(np.all(self.weights.scale == 1.0))
+            and not np.any(self.center)
+        )
         if not self.weights.state_dependent:
             gap = np.clip(self.center, self.low, self.high) - self.center
             if float(np.sum((self.weights.scale * gap) ** 2)) > self.bound:
@@ -91,6 +97,8 @@ class BallConstraint(Constraint):
         return np.einsum("ij,ij->i", scaled, scaled)[:, None] - self.bound
 
     def _rows_one(self, action: list[float], obs: FloatArray | None) -> list[float]:
+        if self._round_at_origin:
+            return [sum(map(operator.mul, action, action)) - self.bound]
         w = self.weights.row(obs)
         total = 0.0
         for x, c, s in zip(action, self._center_list, w, strict=False):

@@ -182,6 +182,8 @@ class Constraint(abc.ABC):
         self.tol = float_scalar(tol, "tol", minimum=0.0)
         self._low_list: list[float] = self.low.tolist()
         self._high_list: list[float] = self.high.tolist()
+        uniform = np.all(self.low == self.low[0]) and np.all(self.high == self.high[0])
+        self._uniform_box = (self._low_list[0], self._high_list[0]) if uniform else None
         self.obs_dim = 0
         """Number of observation entries the constraint reads (0 when state-independent)."""
 
@@ -278,21 +280,27 @@ class Constraint(abc.ABC):
         return self.violation(actions, obs) <= self.tol
 
     def _violation_single(self, action: FloatArray, obs: FloatArray | None) -> float:
-        """Violation of one validated float64 ``(dim,)`` action (plain-Python fast path).
+        """Violation of one validated ``(dim,)`` action (plain-Python fast path).
 
         Raises:
             InvalidActionError, InvalidObservationError: on NaN or inf.
         """
-        values = action.tolist()
+        return self._violation_values(action.tolist(), obs)
+
+    def _violation_values(self, values: list[float], obs: FloatArray | None) -> float:
+        """Violation of one action given as a list of floats (the hot path of every wrapper)."""
         rows = self._rows_one(values, obs)
         if not math.isfinite(sum(values) + sum(rows)):
-            raise_non_finite(action.reshape(1, -1), None if obs is None else obs.reshape(1, -1))
+            raise_non_finite(np.array([values]), None if obs is None else obs.reshape(1, -1))
         total = 0.0
-        for x, lo, hi in zip(values, self._low_list, self._high_list, strict=False):
-            if x > hi:
-                total += x - hi
-            elif x < lo:
-                total += lo - x
+        if self._uniform_box is None or not (
+            self._uniform_box[0] <= min(values) and max(values) <= self._uniform_box[1]
+        ):
+            for x, lo, hi in zip(values, self._low_list, self._high_list, strict=False):
+                if x > hi:
+                    total += x - hi
+                elif x < lo:
+                    total += lo - x
         for r in rows:
             if r > 0.0:
                 total += r

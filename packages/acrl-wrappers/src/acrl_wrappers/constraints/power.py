@@ -10,6 +10,7 @@ Hopper/Walker2d ``sum max(w_i a_i, 0) <= 10``); reference: acrl-methods §1.6 an
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -132,8 +133,7 @@ class PowerConstraint(_PowerBudget):
         return np.abs(self.weights(obs) * actions).sum(axis=1, keepdims=True) - self.bound
 
     def _rows_one(self, action: list[float], obs: FloatArray | None) -> list[float]:
-        w = self.weights.row(obs)
-        return [sum([abs(x * y) for x, y in zip(action, w, strict=False)]) - self.bound]
+        return [sum(map(abs, map(operator.mul, action, self.weights.row(obs)))) - self.bound]
 
     def _propose(self, obs: FloatArray | None, n: int, rng: np.random.Generator) -> FloatArray:
         """Uniform in the weighted cross-polytope when it is smaller than the box."""

@@ -2,8 +2,8 @@
 
 Docs: README.md, "Constraints and projections". Run as-is:
 
-    python examples/project_actions.py
-    python examples/project_actions.py --constraint '{"name": "ball", "bound": 0.05, "dim": 2}'
+    python examples/check_and_project.py
+    python examples/check_and_project.py --constraint '{"name": "ball", "bound": 0.05, "dim": 2}'
 
 The default constraint is the benchmark's HalfCheetah power cap, sum_i |w_i a_i| <= 20
 with w = obs[11:17] (the joint velocities). Observations are drawn N(0, 10^2); actions
@@ -17,8 +17,9 @@ import json
 import time
 from dataclasses import dataclass
 
-import acrl_wrappers as acrl
 import numpy as np
+
+import acrl_wrappers as acrl
 
 
 @dataclass

@@ -1,0 +1,112 @@
+"""Enforcement wrappers: what reaches the simulator when an agent proposes an action.
+
+- :class:`ProjectAction` — execute the nearest feasible action (SPre / DPre baselines).
+- :class:`RejectAction` — never execute an infeasible action; self-loop, fall back,
+  terminate or raise.
+- :class:`AutoMDP` — ARAM's augmented MDP: rejected actions are self-loops with a penalty.
+- :class:`ConstraintMonitor` — measure violations, change nothing.
+- :func:`wrap` — pick one by name; :func:`find_constraint` — the constraint of a wrapped
+  env or SB3 VecEnv.
+
+Every wrapper writes ``info["cost"]``, ``info["constraint"]`` and (except the monitor)
+``info["reward_vector"]``; see :mod:`acrl_wrappers.wrappers.base`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+from acrl_wrappers.constraints.base import Constraint
+from acrl_wrappers.errors import ConstraintError
+from acrl_wrappers.wrappers.auto_mdp import AutoMDP
+from acrl_wrappers.wrappers.base import ConstraintLike, ConstraintWrapper, Enforcement
+from acrl_wrappers.wrappers.constraint_monitor import ConstraintMonitor
+from acrl_wrappers.wrappers.project_action import ProjectAction
+from acrl_wrappers.wrappers.reject_action import RejectAction
+
+__all__ = [
+    "ENFORCEMENTS",
+    "AutoMDP",
+    "ConstraintMonitor",
+    "ConstraintWrapper",
+    "Enforcement",
+    "ProjectAction",
+    "RejectAction",
+    "find_constraint",
+    "wrap",
+]
+
+ENFORCEMENTS: dict[str, Callable[..., ConstraintWrapper]] = {
+    "project": ProjectAction,
+    "reject": RejectAction,
+    "automdp": AutoMDP,
+    "monitor": ConstraintMonitor,
+}
+"""Names accepted by :func:`wrap` (and by ``enforce=`` of registered tasks)."""
+_ALIASES = {
+    "projection": "project",
+    "rejection": "reject",
+    "auto-mdp": "automdp",
+    "auto_mdp": "automdp",
+    "aram": "automdp",
+    "none": "monitor",
+}
+
+
+def wrap(
+    env: gym.Env[Any, Any], constraint: ConstraintLike, enforce: str = "project", **options: Any
+) -> ConstraintWrapper:
+    """Wrap ``env`` so that ``constraint`` is enforced the way ``enforce`` names.
+
+    Args:
+        env: the env (its action space must match the constraint).
+        constraint: a :class:`~acrl_wrappers.Constraint`, spec dict or registered name.
+        enforce: ``"project"``, ``"reject"``, ``"automdp"`` or ``"monitor"``.
+        **options: the chosen wrapper's keyword arguments (``penalty``, ``kappa``, ...).
+
+    Raises:
+        ConstraintError: unknown ``enforce``.
+
+    Example:
+        >>> import gymnasium as gym
+        >>> import acrl_wrappers as acrl
+        >>> env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1}, enforce="automdp")
+        >>> type(env).__name__, env.constraint.family
+        ('AutoMDP', 'box')
+    """
+    key = _ALIASES.get(enforce.lower(), enforce.lower()) if isinstance(enforce, str) else enforce
+    if key not in ENFORCEMENTS:
+        raise ConstraintError(f"unknown enforce={enforce!r}; choose one of {sorted(ENFORCEMENTS)}")
+    return ENFORCEMENTS[key](env, constraint, **options)
+
+
+def find_constraint(env: Any) -> Constraint:
+    """The constraint an acrl wrapper enforces on ``env`` (a Gymnasium env or an SB3 VecEnv).
+
+    Raises:
+        ConstraintError: no acrl wrapper is present; says how to attach one.
+
+    Example:
+        >>> import gymnasium as gym
+        >>> import acrl_wrappers as acrl
+        >>> env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1})
+        >>> acrl.find_constraint(env).family
+        'box'
+    """
+    try:
+        if hasattr(env, "get_attr") and hasattr(env, "num_envs"):  # an SB3 VecEnv
+            found = env.get_attr("constraint")[0]
+        else:
+            found = env.get_wrapper_attr("constraint")
+    except AttributeError:
+        found = None
+    if not isinstance(found, Constraint):
+        raise ConstraintError(
+            "no acrl constraint found on this env; attach one with "
+            "acrl.wrap(env, constraint, enforce='project' | 'reject' | 'automdp' | 'monitor'), "
+            "or make a registered task with gym.make('ACRL/...', enforce=...)"
+        )
+    return found
