@@ -1,6 +1,6 @@
 """Check and project random actions against a state-dependent constraint.
 
-Docs: README.md, "Constraints and projections". Run as-is:
+Docs: packages/acrl-wrappers/README.md, "Constraints" and "Projections". Run as-is:
 
     python examples/check_and_project.py
     python examples/check_and_project.py --constraint '{"name": "ball", "bound": 0.05, "dim": 2}'

@@ -1,6 +1,6 @@
 """ConstraintMonitor: how often does an unconstrained policy violate a constraint?
 
-Docs: README.md, "Enforcement wrappers". Run as-is:
+Docs: packages/acrl-wrappers/README.md, "Enforcement wrappers". Run as-is:
 
     python examples/constraint_monitor.py
 

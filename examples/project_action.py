@@ -1,6 +1,6 @@
 """ProjectAction: TD3 on HalfCheetah-v5 under the power cap sum_i |w_i a_i| <= 20 (DPre+ style).
 
-Docs: README.md, "Enforcement wrappers". Run as-is:
+Docs: packages/acrl-wrappers/README.md, "Enforcement wrappers". Run as-is:
 
     python examples/project_action.py --steps 5000
 

@@ -1,6 +1,6 @@
 """Quickstart: a stock SB3 SAC learns Reacher-v5 under a1^2 + a2^2 <= 0.05 through AutoMDP.
 
-Docs: README.md, "Quickstart". Run as-is (about two minutes on two CPU cores):
+Docs: README.md, "Quickstart". Run as-is (about two minutes on two idle CPU cores):
 
     python examples/quickstart.py
     python examples/quickstart.py --steps 20000 --seed 1

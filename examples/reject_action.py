@@ -1,6 +1,6 @@
 """RejectAction for deployment: a policy trained without the constraint, run safely.
 
-Docs: README.md, "Enforcement wrappers". Run as-is:
+Docs: packages/acrl-wrappers/README.md, "Enforcement wrappers". Run as-is:
 
     python examples/reject_action.py
 

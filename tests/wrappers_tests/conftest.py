@@ -6,7 +6,10 @@ import os
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
+
+torch.set_num_threads(1)  # the tests' tiny networks train faster on one thread
 
 settings.register_profile(
     "default", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]

@@ -22,7 +22,7 @@ def invoke(cli, *args: str):
 def test_help_lists_core_commands(cli):
     result = invoke(cli, "--help")
     assert result.exit_code == 0
-    for command in ("plugins", "constraints", "check"):
+    for command in ("plugins", "constraints", "envs", "check"):
         assert command in result.output
 
 
@@ -76,3 +76,31 @@ def test_check_reports_bad_input_as_one_line_errors(cli):
     assert "did you mean 'bound'" in bad_param.output
     malformed = invoke(cli, "check", "power", "-p", "bound")
     assert "expected KEY=VALUE" in malformed.output
+
+
+def test_envs_lists_registered_tasks(cli):
+    from acrl_wrappers import hookimpl
+    from acrl_wrappers.plugins import default_host
+
+    class Task:
+        @hookimpl
+        def register_envs(self, register):
+            register(
+                "ACRL/CliListedPendulum-v0",
+                "gymnasium.envs.classic_control.pendulum:PendulumEnv",
+                constraint={"name": "box", "dim": 1},
+                max_episode_steps=9,
+                doc="a test task",
+            )
+
+    host = default_host()
+    assert host.add_plugin(Task(), "cli-task")
+    try:
+        found = {e["id"]: e for e in json.loads(invoke(cli, "envs", "--json").output)}
+        assert found["ACRL/CliListedPendulum-v0"]["max_episode_steps"] == 9
+        table = invoke(cli, "envs").output
+        assert "ACRL/CliListedPendulum-v0  box" in table and "a test task" in table
+    finally:
+        host.pm.unregister(name="cli-task")
+        for registry in host._registries.values():
+            registry.remove_plugin("cli-task")

@@ -9,7 +9,7 @@ from functools import partial
 
 from acrl_example.annulus import AnnulusConstraint, RadialProjector
 from acrl_wrappers import hookimpl
-from acrl_wrappers.hookspecs import RegisterConstraint, RegisterProjector
+from acrl_wrappers.hookspecs import RegisterConstraint, RegisterEnv, RegisterProjector
 
 
 @hookimpl
@@ -28,3 +28,15 @@ def register_constraints(register: RegisterConstraint) -> None:
 def register_projectors(register: RegisterProjector) -> None:
     """The exact projector for the family."""
     register(RadialProjector.name, RadialProjector)
+
+
+@hookimpl
+def register_envs(register: RegisterEnv) -> None:
+    """A task: MuJoCo Reacher-v5 whose torques must keep 0.045 <= a1^2 + a2^2 <= 0.05."""
+    register(
+        "ACRL/ReacherAnnulus-v0",
+        "gymnasium.envs.mujoco.reacher_v5:ReacherEnv",
+        constraint="reacher-annulus",
+        max_episode_steps=50,
+        doc="Reacher-v5 with CV-Flow's non-convex annulus constraint (R+L2LB)",
+    )

@@ -54,3 +54,25 @@ def test_listed_by_the_cli():
 def test_annulus_outside_the_box_is_rejected():
     with pytest.raises(acrl.ConstraintError, match="inside the action box"):
         AnnulusConstraint(lower=0.5, upper=2.0, dim=2)
+
+
+def test_registered_task_takes_enforce_and_executes_only_feasible_actions():
+    import gymnasium as gym
+
+    acrl.load_plugins()
+    env = gym.make("ACRL/ReacherAnnulus-v0", enforce="reject", on_reject="fallback")
+    constraint = acrl.find_constraint(env)
+    assert constraint == acrl.make_constraint("reacher-annulus")
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    executed = 0
+    for _ in range(200):
+        state = env.unwrapped.data.qpos.copy()
+        obs = env.unwrapped._get_obs()
+        _, _, terminated, truncated, info = env.step(env.action_space.sample())
+        # what the simulator applied is its control input; it must be feasible
+        assert constraint.contains(env.unwrapped.data.ctrl.copy(), obs)
+        executed += not (env.unwrapped.data.qpos == state).all()
+        if terminated or truncated:
+            env.reset()
+    assert executed > 0

@@ -1,4 +1,4 @@
-"""Built-in plugin adding ``acrl plugins``, ``acrl constraints`` and ``acrl check``."""
+"""Built-in plugin adding ``acrl plugins``, ``constraints``, ``envs`` and ``check``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,12 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
         params[key.strip()] = _parse_value(value)
     return params
+
+
+def _constraint_name(constraint: Any) -> str:
+    if constraint is None:
+        return "-"
+    return constraint if isinstance(constraint, str) else str(constraint.get("name", "?"))
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -70,8 +76,42 @@ def register_commands(cli: click.Group) -> None:
         if as_json:
             click.echo(json.dumps(found, indent=2))
             return
-        rows = [[c["name"], c["family"], c["plugin"], c["summary"]] for c in found]
-        click.echo(_table(rows, ["name", "family", "plugin", "summary"]))
+        rows = [
+            [c["name"], c["family"], ", ".join(c["aliases"]) or "-", c["plugin"], c["summary"]]
+            for c in found
+        ]
+        click.echo(_table(rows, ["name", "family", "aliases", "plugin", "summary"]))
+
+    @cli.command("envs")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+    def envs_command(as_json: bool) -> None:
+        """List registered task ids (use them with gym.make(ID, enforce=...))."""
+        from acrl_wrappers.plugins import default_host
+
+        found = [
+            {
+                "id": e.name,
+                "constraint": e.options.get("constraint"),
+                "max_episode_steps": e.options.get("max_episode_steps"),
+                "plugin": e.plugin,
+                "summary": e.summary,
+            }
+            for e in default_host().registry("env")
+        ]
+        if as_json:
+            click.echo(json.dumps(found, indent=2))
+            return
+        rows = [
+            [
+                f["id"],
+                _constraint_name(f["constraint"]),
+                str(f["max_episode_steps"] or "-"),
+                f["plugin"],
+                f["summary"],
+            ]
+            for f in found
+        ]
+        click.echo(_table(rows, ["id", "constraint", "steps", "plugin", "summary"]))
 
     @cli.command("check")
     @click.argument("constraint")
