@@ -69,7 +69,7 @@ def test_registered_task_takes_enforce_and_executes_only_feasible_actions():
     for _ in range(200):
         state = env.unwrapped.data.qpos.copy()
         obs = env.unwrapped._get_obs()
-        _, _, terminated, truncated, info = env.step(env.action_space.sample())
+        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
         # what the simulator applied is its control input; it must be feasible
         assert constraint.contains(env.unwrapped.data.ctrl.copy(), obs)
         executed += not (env.unwrapped.data.qpos == state).all()
