@@ -33,7 +33,7 @@ def _constraint_name(constraint: Any) -> str:
     return constraint if isinstance(constraint, str) else str(constraint.get("name", "?"))
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def _table(rows: list[list[Any]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]

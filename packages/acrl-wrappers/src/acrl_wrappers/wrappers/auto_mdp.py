@@ -15,6 +15,7 @@ from acrl_wrappers.wrappers.base import (
     ConstraintLike,
     ConstraintWrapper,
     Enforcement,
+    check_max_rejections,
     constraint_info,
 )
 
@@ -98,14 +99,7 @@ class AutoMDP(ConstraintWrapper, gym.utils.RecordConstructorArgs):
         kappa = float_scalar(kappa, "kappa", minimum=0.0)
         reward_scale = float_scalar(reward_scale, "reward_scale")
         reward_offset = float_scalar(reward_offset, "reward_offset")
-        if (
-            isinstance(max_rejections, bool)
-            or not isinstance(max_rejections, int)
-            or max_rejections < 1
-        ):
-            raise ConstraintError(
-                f"`max_rejections` must be an integer >= 1, got {max_rejections!r}"
-            )
+        check_max_rejections(max_rejections)
         weights = np.asarray(preference, dtype=np.float64)
         if weights.shape != (2,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
             raise ConstraintError(
@@ -129,25 +123,15 @@ class AutoMDP(ConstraintWrapper, gym.utils.RecordConstructorArgs):
         self.preference = tuple(weights.tolist())
         self.reward_scale = reward_scale  # task reward of executed steps: r * scale + offset
         self.reward_offset = reward_offset
-        self._rejections = 0  # self-loops in a row
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
-        """Reset the env and the count of rejections in a row."""
-        self._rejections = 0
-        return super().reset(seed=seed, options=options)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Execute a feasible action; self-loop on an infeasible one (projection after M)."""
         a, violation = self._check(action)
         w_task, w_penalty = self.preference
         if violation <= self._constraint.tol:
-            self._rejections = 0
-            info_c = constraint_info(violation, True, Enforcement.NONE)
-            obs, reward, terminated, truncated, info = self._execute(action, info_c, 0.0)
+            obs, reward, terminated, truncated, info = self._accept(action, violation)
             task = float(reward) * self.reward_scale + self.reward_offset
-            info["reward_vector"] = [task, 0.0]
+            info["reward_vector"][0] = task
             return obs, w_task * task, terminated, truncated, info
         if self._rejections < self.max_rejections:
             self._rejections += 1

@@ -37,7 +37,7 @@ from acrl_wrappers.errors import (
 from acrl_wrappers.projection.base import Projector
 from acrl_wrappers.registry import make_constraint, make_projector
 
-__all__ = ["ConstraintWrapper", "Enforcement", "constraint_info"]
+__all__ = ["ConstraintWrapper", "Enforcement", "check_max_rejections", "constraint_info"]
 
 ConstraintLike = Constraint | Mapping[str, Any] | str
 
@@ -62,6 +62,17 @@ def constraint_info(
         "qp_solves": qp_solves,
         "distance": distance,
     }
+
+
+def check_max_rejections(value: Any) -> int:
+    """Validate ``max_rejections`` (self-loops allowed in a row).
+
+    Raises:
+        ConstraintError: unless it is an integer >= 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConstraintError(f"`max_rejections` must be an integer >= 1, got {value!r}")
+    return value
 
 
 class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
@@ -120,6 +131,7 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
         self._projector: Projector | None = None
         self._obs: FloatArray | None = None  # float64 observation the constraint reads
         self._last_obs: Any = None  # the observation as the env returned it (for self-loops)
+        self._rejections = 0  # self-loops in a row (wrappers that self-loop)
 
     # ------------------------------------------------------------------ env contract
     @property
@@ -138,7 +150,8 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
-        """Reset the env and remember the observation the constraint reads."""
+        """Reset the env, remember the observation the constraint reads, clear the counters."""
+        self._rejections = 0
         obs, info = self.env.reset(seed=seed, options=options)
         self._remember(obs)
         return obs, info
@@ -204,6 +217,16 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
         obs = self._last_obs
         obs = obs.copy() if isinstance(obs, np.ndarray) else copy.deepcopy(obs)
         return obs, reward, terminated, False, {"cost": 1.0, "constraint": info_constraint}
+
+    def _accept(
+        self, action: Any, violation: float
+    ) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Execute a feasible proposal as given (``reward_vector = [reward, 0]``)."""
+        self._rejections = 0
+        info_c = constraint_info(violation, True, Enforcement.NONE)
+        obs, reward, terminated, truncated, info = self._execute(action, info_c, 0.0)
+        info["reward_vector"] = [float(reward), 0.0]
+        return obs, reward, terminated, truncated, info
 
     def _execute(
         self, action: Any, info_constraint: dict[str, Any], cost: float

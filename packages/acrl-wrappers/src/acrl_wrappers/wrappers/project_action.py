@@ -11,8 +11,6 @@ from acrl_wrappers.registry import make_constraint
 from acrl_wrappers.wrappers.base import (
     ConstraintLike,
     ConstraintWrapper,
-    Enforcement,
-    constraint_info,
 )
 
 __all__ = ["ProjectAction"]
@@ -80,10 +78,7 @@ class ProjectAction(ConstraintWrapper, gym.utils.RecordConstructorArgs):
         """Execute the action, projected first if it is infeasible."""
         a, violation = self._check(action)
         if violation <= self._constraint.tol:
-            info_c = constraint_info(violation, True, Enforcement.NONE)
-            obs, reward, terminated, truncated, info = self._execute(action, info_c, 0.0)
-            info["reward_vector"] = [float(reward), 0.0]
-            return obs, reward, terminated, truncated, info
+            return self._accept(action, violation)
         x, info_c = self._project(a, violation)
         obs, reward, terminated, truncated, info = self._execute(x, info_c, 1.0)
         shaping = -self.penalty * info_c["distance"]

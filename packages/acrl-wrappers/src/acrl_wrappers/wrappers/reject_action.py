@@ -15,6 +15,7 @@ from acrl_wrappers.wrappers.base import (
     ConstraintLike,
     ConstraintWrapper,
     Enforcement,
+    check_max_rejections,
     constraint_info,
 )
 
@@ -91,14 +92,7 @@ class RejectAction(ConstraintWrapper, gym.utils.RecordConstructorArgs):
         c = make_constraint(constraint)
         if on_reject not in ON_REJECT:
             raise ConstraintError(f"`on_reject` must be one of {ON_REJECT}, got {on_reject!r}")
-        if (
-            isinstance(max_rejections, bool)
-            or not isinstance(max_rejections, int)
-            or max_rejections < 1
-        ):
-            raise ConstraintError(
-                f"`max_rejections` must be an integer >= 1, got {max_rejections!r}"
-            )
+        check_max_rejections(max_rejections)
         if not (callable(fallback) or fallback in ("project", "safe")):
             raise ConstraintError(
                 f"`fallback` must be 'project', 'safe' or a callable (action, obs) -> action, "
@@ -122,24 +116,12 @@ class RejectAction(ConstraintWrapper, gym.utils.RecordConstructorArgs):
         self.max_rejections = max_rejections
         self.fallback = fallback
         self.penalty = penalty
-        self._rejections = 0  # self-loops in a row
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
-        """Reset the env and the count of rejections in a row."""
-        self._rejections = 0
-        return super().reset(seed=seed, options=options)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Execute a feasible action; answer an infeasible one as ``on_reject`` says."""
         a, violation = self._check(action)
         if violation <= self._constraint.tol:
-            self._rejections = 0
-            info_c = constraint_info(violation, True, Enforcement.NONE)
-            obs, reward, terminated, truncated, info = self._execute(action, info_c, 0.0)
-            info["reward_vector"] = [float(reward), 0.0]
-            return obs, reward, terminated, truncated, info
+            return self._accept(action, violation)
         if self.on_reject == "raise":
             raise ConstraintViolationError(
                 f"action {a.tolist()} violates the constraint by {violation:.6g} "
