@@ -36,8 +36,9 @@ class Args:
 
     env_id: str = "Reacher-v5"
     """Gymnasium id of the task"""
-    constraint: str = '{"name": "ball", "bound": 0.05, "dim": 2}'
-    """the action constraint: a registered name or a JSON spec (Reacher's a1^2 + a2^2 <= 0.05)"""
+    constraint: str = "reacher-l2"
+    """the action constraint: a registered name (acrl-mujoco's reacher-l2 is a1^2 + a2^2 <= 0.05)
+    or a JSON spec such as '{"name": "ball", "bound": 0.05, "dim": 2}'"""
     steps: int = 10_000
     """environment steps to train for (self-loops included)"""
     kappa: float = 0.2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -98,8 +99,9 @@ def test_envs_lists_registered_tasks(cli):
     try:
         found = {e["id"]: e for e in json.loads(invoke(cli, "envs", "--json").output)}
         assert found["ACRL/CliListedPendulum-v0"]["max_episode_steps"] == 9
+        assert found["ACRL/CliListedPendulum-v0"]["action_dim"] == 1
         table = invoke(cli, "envs").output
-        assert "ACRL/CliListedPendulum-v0  box" in table and "a test task" in table
+        assert re.search(r"ACRL/CliListedPendulum-v0 +box +1 +9 +cli-task +a test task", table)
     finally:
         host.pm.unregister(name="cli-task")
         for registry in host._registries.values():

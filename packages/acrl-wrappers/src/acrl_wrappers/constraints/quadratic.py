@@ -85,6 +85,8 @@ class QuadraticConstraint(Constraint):
     def rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
         """One row: ``a^T Q a - bound``."""
         q = self.matrix(obs)
+        if q.ndim == 3 and q.shape[0] == 1:  # one observation for a batch of actions
+            q = q[0]
         pattern = "ij,jk,ik->i" if q.ndim == 2 else "ij,ijk,ik->i"
         return np.einsum(pattern, actions, q, actions)[:, None] - self.bound
 

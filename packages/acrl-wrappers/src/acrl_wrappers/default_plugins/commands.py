@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import click
+import gymnasium
 
 from acrl_wrappers.hookspecs import hookimpl
 
@@ -25,6 +31,37 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
         params[key.strip()] = _parse_value(value)
     return params
+
+
+def _action_dim(env_id: str, constraint: Any) -> int | str:
+    """The task's action dimension: from its constraint, else from a freshly built env."""
+    from acrl_wrappers.registry import make_constraint
+
+    try:
+        if constraint is not None:
+            return make_constraint(constraint).dim
+        with _silenced_output(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            env = gymnasium.make(env_id)
+            shape = env.action_space.shape
+            env.close()
+        return int(shape[0]) if shape else "-"
+    except Exception:  # a task that cannot be built here is still listed
+        return "?"
+
+
+@contextlib.contextmanager
+def _silenced_output() -> Iterator[None]:
+    """Send file descriptor 1 (C libraries such as MuJoCo print there) to /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _constraint_name(constraint: Any) -> str:
@@ -92,6 +129,7 @@ def register_commands(cli: click.Group) -> None:
             {
                 "id": e.name,
                 "constraint": e.options.get("constraint"),
+                "action_dim": _action_dim(e.name, e.options.get("constraint")),
                 "max_episode_steps": e.options.get("max_episode_steps"),
                 "plugin": e.plugin,
                 "summary": e.summary,
@@ -105,13 +143,15 @@ def register_commands(cli: click.Group) -> None:
             [
                 f["id"],
                 _constraint_name(f["constraint"]),
-                str(f["max_episode_steps"] or "-"),
+                f["action_dim"],
+                f["max_episode_steps"] or "-",
                 f["plugin"],
                 f["summary"],
             ]
             for f in found
         ]
-        click.echo(_table(rows, ["id", "constraint", "steps", "plugin", "summary"]))
+        header = ["id", "constraint", "actions", "steps", "plugin", "summary"]
+        click.echo(_table(rows, header))
 
     @cli.command("check")
     @click.argument("constraint")

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["OSQPProjector"]
 
 _ACCEPTED = {osqp.SolverStatus.OSQP_SOLVED, osqp.SolverStatus.OSQP_SOLVED_INACCURATE}
+_ACTIVE = 1e-7  # relative slack under which a row counts as active when polishing
+_POLISH_AGREEMENT = 1e-5  # the polished action must stay this close to OSQP's
+_REG = 1e-10  # regularisation of the polishing KKT system
 OSQP_SETTINGS: dict[str, Any] = {
     "verbose": False,
     "polishing": False,  # polishing prints to stdout in osqp 1.x; the margin below is enough
@@ -38,7 +41,11 @@ class OSQPProjector(Projector):
     state-dependent constraints, the values of ``M`` in place, and OSQP warm-starts from
     the previous solution. Constraint rows are tightened by ``tol / 10`` so the solver's
     own tolerance cannot push the result outside the set; the box is enforced exactly by
-    clipping. Solver output never reaches stdout.
+    clipping. The solution is then polished: the rows OSQP found active are solved as
+    equalities (a small KKT system), which makes it exact and independent of the
+    warm-start history (the same input always gives the same action), falling back to
+    OSQP's own solution if the polished one disagrees or is infeasible. OSQP's polishing
+    is off because it prints to stdout; solver output never reaches stdout.
 
     Example:
         >>> import acrl_wrappers as acrl
@@ -127,7 +134,56 @@ class OSQPProjector(Projector):
                 status=self._last_status,
             )
         c = self.constraint
-        return np.clip(result.x[: c.dim], c.low, c.high)
+        approximate = np.clip(result.x[: c.dim], c.low, c.high)
+        exact = self._polish(result.x, q, entries, lower, upper)
+        if exact is not None and np.abs(exact - approximate).max() <= _POLISH_AGREEMENT:
+            exact = np.clip(exact, c.low, c.high)
+            if c._violation_single(exact, obs) <= c.tol:
+                return exact
+        return approximate
+
+    def _polish(
+        self,
+        z: FloatArray,
+        q: FloatArray,
+        entries: FloatArray,
+        lower: FloatArray,
+        upper: FloatArray,
+    ) -> FloatArray | None:
+        """The exact projection on the rows OSQP found active (``None`` if it cannot tell).
+
+        Solves the KKT system of ``min 1/2 ||x - a||^2`` with the active rows as
+        equalities (regularised, as auxiliaries may be underdetermined and active rows
+        redundant, then refined). The result depends only on the input and the active set,
+        not on the solver's warm-start history, so the same input always gives the same
+        action (Gymnasium's ``check_env`` compares them bit for bit), and it is exact
+        rather than ``eps``-accurate.
+        """
+        form, d = self.form, self.constraint.dim
+        n = form.n_vars
+        matrix = np.zeros((form.n_rows, n))
+        matrix[form.rows, form.cols] = entries
+        values = matrix @ z
+        slack = _ACTIVE * (1.0 + np.abs(values))
+        upper_active = np.isfinite(upper) & (values >= upper - slack)
+        lower_active = np.isfinite(lower) & (values <= lower + slack) & ~upper_active
+        active = upper_active | lower_active
+        k = int(active.sum())
+        if k == 0:
+            return None
+        kkt = np.zeros((n + k, n + k))
+        kkt[:n, n:] = matrix[active].T
+        kkt[n:, :n] = matrix[active]
+        regularised = kkt.copy()
+        kkt.flat[: d * (n + k + 1) : n + k + 1] = 1.0  # identity on the action block
+        regularised.flat[:: n + k + 1] = np.r_[np.ones(d), np.full(n - d, _REG), np.full(k, -_REG)]
+        rhs = np.concatenate([-q, np.where(upper_active, upper, lower)[active]])
+        try:
+            solution = np.linalg.solve(regularised, rhs)
+            solution += np.linalg.solve(regularised, rhs - kkt @ solution)
+        except np.linalg.LinAlgError:
+            return None
+        return solution[:d] if np.isfinite(solution[:d]).all() else None
 
     def _status(self) -> str:
         return self._last_status

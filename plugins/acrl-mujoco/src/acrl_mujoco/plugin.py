@@ -1,0 +1,61 @@
+"""Hook implementations of acrl-mujoco (entry point ``mujoco``): constraints and tasks."""
+
+from __future__ import annotations
+
+from acrl_mujoco.constraints import (
+    NAMED_CONSTRAINTS,
+    AngleMomentConstraint,
+    SineWeightedBall,
+    TipSpeedConstraint,
+)
+from acrl_mujoco.velocity import COST_LIMIT, VELOCITY_THRESHOLDS
+from acrl_wrappers import hookimpl
+from acrl_wrappers.hookspecs import RegisterConstraint, RegisterEnv
+
+V5 = "gymnasium.envs.mujoco"
+# task id -> (env entry point, constraint, time limit)
+CONSTRAINED_TASKS = {
+    "ACRL/ReacherL2-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-l2", 50),
+    "ACRL/HalfCheetahO20-v0": (f"{V5}.half_cheetah_v5:HalfCheetahEnv", "halfcheetah-o20", 1000),
+    "ACRL/HopperM10-v0": (f"{V5}.hopper_v5:HopperEnv", "hopper-m10", 1000),
+    "ACRL/HopperVelM10-v0": ("acrl_mujoco.envs:HopperVelEnv", "hopper-m10", 1000),
+    "ACRL/Walker2dM10-v0": (f"{V5}.walker2d_v5:Walker2dEnv", "walker2d-m10", 1000),
+    "ACRL/AntL2-v0": (f"{V5}.ant_v5:AntEnv", "ant-l2", 1000),
+    "ACRL/ReacherO03-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-o03", 50),
+    "ACRL/ReacherO10-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-o10", 50),
+    "ACRL/ReacherO30-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-o30", 50),
+    "ACRL/ReacherM-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-m", 50),
+    "ACRL/ReacherT-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-t", 50),
+    "ACRL/HalfCheetahMA-v0": (f"{V5}.half_cheetah_v5:HalfCheetahEnv", "halfcheetah-ma", 1000),
+    "ACRL/HopperOS-v0": (f"{V5}.hopper_v5:HopperEnv", "hopper-os", 1000),
+    "ACRL/Walker2dOS-v0": (f"{V5}.walker2d_v5:Walker2dEnv", "walker2d-os", 1000),
+}
+"""The action-constrained tasks: MuJoCo v5 envs with the standard time limits."""
+
+
+@hookimpl
+def register_constraints(register: RegisterConstraint) -> None:
+    """The three extra families and every named benchmark constraint."""
+    register("tip-speed", TipSpeedConstraint)
+    register("angle-moment", AngleMomentConstraint)
+    register("sine-ball", SineWeightedBall)
+    for name, (factory, aliases, doc) in NAMED_CONSTRAINTS.items():
+        register(name, factory, aliases=aliases, doc=doc)
+
+
+@hookimpl
+def register_envs(register: RegisterEnv) -> None:
+    """The constrained tasks and the velocity-cost tasks."""
+    for env_id, (entry_point, constraint, steps) in CONSTRAINED_TASKS.items():
+        doc = NAMED_CONSTRAINTS[constraint][2]
+        register(env_id, entry_point, constraint=constraint, max_episode_steps=steps, doc=doc)
+    for task, (_, threshold, planar) in VELOCITY_THRESHOLDS.items():
+        speed = "planar speed" if planar else "x-velocity"
+        register(
+            f"ACRL/Safe{task}Velocity-v1",
+            "acrl_mujoco.velocity:make_velocity_env",
+            max_episode_steps=1000,
+            kwargs={"task": task},
+            doc=f"{task}-v4, cost 1 when its {speed} exceeds {threshold} "
+            f"(limit {COST_LIMIT:g}/episode)",
+        )
