@@ -129,3 +129,13 @@ def test_reward_offset_rescales_the_task_reward_of_executed_steps():
     assert reward == pytest.approx(raw) and raw > 0.0  # 0.5 * r + 1 with r in (-1, 0)
     _, reward, _, _, info = env.step(OUTSIDE)
     assert info["reward_vector"] == [0.0, -0.2]  # self-loops are not shifted
+
+
+def test_options_of_another_enforcement_are_an_error_not_ignored():
+    with pytest.raises(
+        ConstraintError,
+        match=r"\['kappa'\] do not apply to enforce='project'.*belongs to enforce='automdp'",
+    ):
+        acrl.wrap(
+            gym.make("Reacher-v5"), {"name": "ball", "bound": 0.05, "dim": 2}, "project", kappa=0.3
+        )

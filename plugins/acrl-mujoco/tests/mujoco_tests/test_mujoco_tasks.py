@@ -71,3 +71,10 @@ def test_wrapper_options_without_enforce_are_an_error():
 def test_unknown_task_suggests_close_matches():
     with pytest.raises(gym.error.NameNotFound, match="HalfCheetahO20"):
         gym.make("ACRL/HalfCheetahO2-v0")
+
+
+def test_plugin_is_loaded_from_its_installed_entry_point():
+    plugins = {p["name"]: p for p in acrl.list_plugins()}
+    assert plugins["mujoco"]["distribution"] == "acrl-mujoco"
+    assert plugins["mujoco"]["status"] == "loaded"
+    assert set(plugins["mujoco"]["hooks"]) == {"register_constraints", "register_envs"}

@@ -22,6 +22,8 @@ TASKS = {
     "ACRL/NSFnet-v0": ("nsfnet", 100),
 }
 ALIASES = {"bss3z": "BSS3z+S+D40", "bss5z": "BSS5z+S+D40", "nsfnet": "NSFnetV2+S"}
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _plugins():
     acrl.load_plugins()

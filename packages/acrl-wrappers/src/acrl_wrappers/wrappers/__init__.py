@@ -14,6 +14,7 @@ Every wrapper writes ``info["cost"]``, ``info["constraint"]`` and (except the mo
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +69,8 @@ def wrap(
         **options: the chosen wrapper's keyword arguments (``penalty``, ``kappa``, ...).
 
     Raises:
-        ConstraintError: unknown ``enforce``.
+        ConstraintError: unknown ``enforce``, or an option the chosen wrapper does not take
+            (options are never silently ignored).
 
     Example:
         >>> import gymnasium as gym
@@ -80,7 +82,21 @@ def wrap(
     key = _ALIASES.get(enforce.lower(), enforce.lower()) if isinstance(enforce, str) else enforce
     if key not in ENFORCEMENTS:
         raise ConstraintError(f"unknown enforce={enforce!r}; choose one of {sorted(ENFORCEMENTS)}")
-    return ENFORCEMENTS[key](env, constraint, **options)
+    wrapper = ENFORCEMENTS[key]
+    accepted = [p for p in inspect.signature(wrapper).parameters if p not in ("env", "constraint")]
+    unexpected = sorted(set(options) - set(accepted))
+    if unexpected:
+        owners = {
+            name: other
+            for name, other in ENFORCEMENTS.items()
+            if set(unexpected) <= set(inspect.signature(other).parameters)
+        }
+        hint = f"; it belongs to enforce={sorted(owners)[0]!r}" if owners else ""
+        raise ConstraintError(
+            f"option(s) {unexpected} do not apply to enforce={key!r} "
+            f"({wrapper.__name__} takes {accepted}){hint}"
+        )
+    return wrapper(env, constraint, **options)
 
 
 def find_constraint(env: Any) -> Constraint:
