@@ -64,6 +64,10 @@ class OSQPProjector(Projector):
         super().__init__(constraint)
         self.form, self._n_rows = self._build_form()
         self._margin = constraint.tol / 10.0
+        self._bounds_key: tuple[object, object] = (None, None)  # bounds last tightened
+        self._bounds: tuple[FloatArray, FloatArray] = (np.zeros(0), np.zeros(0))
+        d, n = constraint.dim, self.form.n_vars
+        self._primal_diagonal = np.r_[np.ones(d), np.full(n - d, _REG)]
         self._solver: osqp.OSQP | None = None
         self._entries: FloatArray | None = None
         self._last_status = "unsolved"
@@ -85,6 +89,7 @@ class OSQPProjector(Projector):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.form, self._n_rows = self._build_form()
+        self._bounds_key = (None, None)
 
     @classmethod
     def supports(cls, constraint: Constraint) -> bool:
@@ -92,6 +97,13 @@ class OSQPProjector(Projector):
         return constraint.convex and constraint.qp_form() is not None
 
     def _tightened(self, lower: FloatArray, upper: FloatArray) -> tuple[FloatArray, FloatArray]:
+        if lower is self._bounds_key[0] and upper is self._bounds_key[1]:  # constant bounds
+            return self._bounds
+        self._bounds_key = (lower, upper)
+        self._bounds = self._tighten(lower, upper)
+        return self._bounds
+
+    def _tighten(self, lower: FloatArray, upper: FloatArray) -> tuple[FloatArray, FloatArray]:
         lower, upper = lower.copy(), upper.copy()
         rows = slice(0, self._n_rows)
         lo, hi = lower[rows], upper[rows]
@@ -176,7 +188,7 @@ class OSQPProjector(Projector):
         kkt[n:, :n] = matrix[active]
         regularised = kkt.copy()
         kkt.flat[: d * (n + k + 1) : n + k + 1] = 1.0  # identity on the action block
-        regularised.flat[:: n + k + 1] = np.r_[np.ones(d), np.full(n - d, _REG), np.full(k, -_REG)]
+        regularised.flat[:: n + k + 1] = np.concatenate([self._primal_diagonal, np.full(k, -_REG)])
         rhs = np.concatenate([-q, np.where(upper_active, upper, lower)[active]])
         try:
             solution = np.linalg.solve(regularised, rhs)
