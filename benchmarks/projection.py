@@ -14,8 +14,8 @@ For every family instance it reports median microseconds for
   model) works.
 States are random (observations ~ N(0, 10^2)), actions uniform in the box (in a box
 twice as wide for the box family); only infeasible actions are projected.
-Targets (issue "Foundation"): violation of one action <= 5 us; closed-form projection <= 10 us; OSQP projection of the 6-D power constraint
-<= 100 us median.
+Targets (issue "Foundation"): violation of one action <= 5 us; closed-form projection
+<= 10 us; OSQP projection of the 6-D power constraint <= 100 us median.
 """
 
 from __future__ import annotations
