@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from gymnasium.envs.mujoco.hopper_v5 import HopperEnv
 
 __all__ = ["HopperVelEnv"]
@@ -24,6 +23,7 @@ class HopperVelEnv(HopperEnv):
         **kwargs: Hopper-v5's keyword arguments.
 
     Example:
+        >>> import numpy as np
         >>> env = HopperVelEnv()
         >>> _ = env.reset(seed=0)
         >>> _, reward, _, _, info = env.step(np.zeros(3))
@@ -44,6 +44,3 @@ class HopperVelEnv(HopperEnv):
             "reward_ctrl": -ctrl_cost,
             "reward_survive": self.healthy_reward,
         }
-
-
-_ = np  # numpy is used in the doctest

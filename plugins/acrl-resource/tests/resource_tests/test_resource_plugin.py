@@ -81,11 +81,10 @@ def test_tasks_are_listed_by_the_cli():
     assert set(TASKS) <= {entry["id"] for entry in json.loads(out)}
 
 
-def _check(env: gym.Env, *, nearly_equal: bool = False) -> None:
+def _check(env: gym.Env) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*wrapped.*")  # wrapped on purpose
-        if nearly_equal:  # a numerical projection is reproducible to ~1e-9, not bit for bit
-            warnings.filterwarnings("ignore", message=".*not equal although similar.*")
+        warnings.filterwarnings("error", message=".*not equal although similar.*")
         check_env(env, skip_render_check=True)
 
 
@@ -108,7 +107,7 @@ def _enforce_cases():
 
 @pytest.mark.parametrize(("env_id", "enforce", "options"), list(_enforce_cases()))
 def test_env_checker_passes_under_each_enforcement(env_id, enforce, options):
-    _check(gym.make(env_id, enforce=enforce, **options), nearly_equal=bool(options))
+    _check(gym.make(env_id, enforce=enforce, **options))
 
 
 @pytest.mark.parametrize("enforce", ["project", "reject", "automdp"])

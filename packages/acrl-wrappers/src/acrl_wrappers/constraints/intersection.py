@@ -65,6 +65,7 @@ class IntersectionConstraint(Constraint):
         self.obs_dim = max(m.obs_dim for m in self.members)
         self.convex = all(m.convex for m in self.members)
         self._closed_form_member = self._only_member_with_rows()
+        self._proposer: tuple[bytes | None, Constraint] | None = None  # (state, member)
 
     def rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
         """All members' rows side by side."""
@@ -117,11 +118,15 @@ class IntersectionConstraint(Constraint):
         return QPForm.stack(with_rows)
 
     def _propose(self, obs: FloatArray | None, n: int, rng: np.random.Generator) -> FloatArray:
-        """The proposal of the member with the highest acceptance on this state."""
-        best, best_rate = self.members[0], -1.0
-        for member in self.members:
-            trial = member._propose(obs, 256, rng)
-            rate = float(np.mean(self._violation(trial, obs) == 0.0))
-            if rate > best_rate:
-                best, best_rate = member, rate
-        return best._propose(obs, n, rng)
+        """The proposal of the member with the highest acceptance on this state.
+
+        The member is chosen once per state (``sample`` asks for several batches).
+        """
+        key = None if obs is None else obs.tobytes()
+        if self._proposer is None or self._proposer[0] != key:
+            rates = [
+                float(np.mean(self._violation(m._propose(obs, 256, rng), obs) == 0.0))
+                for m in self.members
+            ]
+            self._proposer = (key, self.members[int(np.argmax(rates))])
+        return self._proposer[1]._propose(obs, n, rng)
