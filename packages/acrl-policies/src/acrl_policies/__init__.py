@@ -1,0 +1,42 @@
+"""acrl-policies: action-constrained and safe RL algorithms for Stable-Baselines3.
+
+One folder per method, SB3 / sb3-contrib style, each with a ``policies.py`` holding the
+``MlpPolicy`` aliases:
+
+- :mod:`acrl_policies.flows` — conditional RealNVP flows, feasible-action samplers and
+  flow training (FlowPG's maximum likelihood, CV-Flow's reverse KL);
+- :mod:`acrl_policies.flowpg` — ``FlowPG`` (DDPG/TD3 acting through a frozen flow);
+- :mod:`acrl_policies.cvflow` — ``CVFlowSAC`` (SAC acting in the flow's latent space);
+- :mod:`acrl_policies.costs` — cost plumbing for on-policy SB3 algorithms;
+- :mod:`acrl_policies.ctrpo` — ``CTRPO`` (constrained TRPO);
+- :mod:`acrl_policies.lagrangian` — ``TRPOLagrangian`` and ``PPOLagrangian``.
+
+Classes are imported lazily, so ``import acrl_policies`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ConditionalRealNVP": "acrl_policies.flows",
+    "FlowCheckpoint": "acrl_policies.flows",
+    "train_flow": "acrl_policies.flows",
+    "FlowPG": "acrl_policies.flowpg",
+    "CVFlowSAC": "acrl_policies.cvflow",
+    "CTRPO": "acrl_policies.ctrpo",
+    "TRPOLagrangian": "acrl_policies.lagrangian",
+    "PPOLagrangian": "acrl_policies.lagrangian",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'acrl_policies' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
