@@ -214,3 +214,14 @@ def test_safe_action_is_feasible(cheetah_obs: np.ndarray):
     ]:
         obs = cheetah_obs if c.obs_dim else None
         assert c.contains(c.safe_action(obs), obs)
+
+
+def test_obs_indices_name_the_observation_entries_a_constraint_reads():
+    assert acrl.make_constraint("ball", bound=0.05, dim=2).obs_indices == []
+    power = acrl.make_constraint("power", bound=20.0, weight_index="11:17")
+    assert power.obs_indices == [11, 12, 13, 14, 15, 16] and power.obs_dim == 17
+    ball = acrl.make_constraint("ball", bound=1.0, dim=2, weight_index=[4, 2])
+    both = acrl.make_constraint("intersection", members=[power.spec, {**power.spec, "bound": 5.0}])
+    assert ball.obs_indices == [2, 4] and both.obs_indices == power.obs_indices
+    assert acrl.make_constraint("reacher-t").obs_indices == [1]
+    assert acrl.make_constraint("halfcheetah-ma").obs_indices == [2, 3, 4, 5, 6, 7, 11, 14]

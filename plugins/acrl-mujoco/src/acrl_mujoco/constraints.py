@@ -87,6 +87,7 @@ class TipSpeedConstraint(QuadraticConstraint):
         super().__init__(Q=np.eye(2), bound=bound, low=low, high=high, tol=tol)
         self.cos_index = index_list([cos_index], "cos_index")[0]
         self.obs_dim = self.cos_index + 1
+        self._obs_indices = [self.cos_index]
 
     def matrix(self, obs: FloatArray | None) -> FloatArray:
         """``Q(s)`` for each of the ``(N, k)`` observations, shape ``(N, 2, 2)``."""
@@ -164,7 +165,9 @@ class AngleMomentConstraint(Constraint):
             raise ConstraintError(f"`actions` {self.actions} must be below dim={self.dim}")
         if self.low.max() > 0.0 or self.high.min() < 0.0:
             raise ConstraintError("the box must contain 0 (the always-feasible action)")
-        self.obs_dim = max([*self.velocity_index, *(i for g in self.angle_groups for i in g)]) + 1
+        read = {*self.velocity_index, *(i for g in self.angle_groups for i in g)}
+        self.obs_dim = max(read) + 1
+        self._obs_indices = sorted(read)
 
     def coefficients(self, obs: FloatArray) -> FloatArray:
         """Row coefficients ``(N, dim)`` for ``(N, k)`` observations."""

@@ -77,6 +77,7 @@ class BallConstraint(Constraint):
         self._center_list: list[float] = self.center.tolist()
         self.weights = StateWeights(dim, weights, weight_index)
         self.obs_dim = self.weights.obs_dim
+        self._obs_indices = sorted(set(self.weights.index or []))
         self._round_at_origin = (
             not self.weights.state_dependent
             and bool(np.all(self.weights.scale == 1.0))

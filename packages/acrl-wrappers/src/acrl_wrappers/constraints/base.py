@@ -186,6 +186,23 @@ class Constraint(abc.ABC):
         self._uniform_box = (self._low_list[0], self._high_list[0]) if uniform else None
         self.obs_dim = 0
         """Number of observation entries the constraint reads (0 when state-independent)."""
+        self._obs_indices: list[int] | None = None
+
+    @property
+    def obs_indices(self) -> list[int]:
+        """The observation entries the constraint reads, sorted (``[]`` when state-independent).
+
+        Flows condition on exactly these entries. Families that read a subset of
+        ``obs[:obs_dim]`` say which; otherwise every entry below :attr:`obs_dim` counts.
+
+        Example:
+            >>> import acrl_wrappers as acrl
+            >>> acrl.make_constraint("power", bound=20.0, weight_index="11:17").obs_indices
+            [11, 12, 13, 14, 15, 16]
+        """
+        if self._obs_indices is not None:
+            return list(self._obs_indices)
+        return list(range(self.obs_dim))
 
     # ------------------------------------------------------------------ family interface
     def rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:

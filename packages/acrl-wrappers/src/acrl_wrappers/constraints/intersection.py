@@ -63,6 +63,7 @@ class IntersectionConstraint(Constraint):
             tol = min(m.tol for m in self.members) if self.members else DEFAULT_TOL
         super().__init__(dim=dims.pop(), low=low, high=high, tol=tol)
         self.obs_dim = max(m.obs_dim for m in self.members)
+        self._obs_indices = sorted({i for m in self.members for i in m.obs_indices})
         self.convex = all(m.convex for m in self.members)
         self._closed_form_member = self._only_member_with_rows()
         self._proposer: tuple[bytes | None, Constraint] | None = None  # (state, member)

@@ -44,6 +44,7 @@ class _PowerBudget(Constraint):
         self.bound = float_scalar(bound, "bound", minimum=0.0)
         self.weights = StateWeights(dim, weights, weight_index)
         self.obs_dim = self.weights.obs_dim
+        self._obs_indices = sorted(set(self.weights.index or []))
         self._zero_in_box = bool(np.all(self.low <= 0.0) and np.all(self.high >= 0.0))
 
     def _params(self) -> dict[str, Any]:

@@ -1,0 +1,268 @@
+"""Normalizing flows for action constraints: how accurate, how fast to train, how fast to run.
+
+Docs: packages/acrl-policies/README.md, section "Flows". Run:
+
+    python benchmarks/flows.py                 # ~25 min: 6 flows, writes results/flows.md
+    python benchmarks/flows.py --rl            # ~30 min more: FlowPG, CVFlowSAC, SAC+projection
+    python benchmarks/flows.py --quick --output /tmp/flows.md   # a smoke run (a minute)
+
+Part 1 trains a flow for each constraint (`reacher-l2`, `halfcheetah-o20`, `hopper-m10`)
+with each objective (`flowpg`: maximum likelihood on rejection samples; `cvflow`: reverse
+KL to exp(-violation / sigma)), with the papers' architecture (6 coupling layers, hidden
+256) and condition distributions (FlowPG: U[-20, 20] for HalfCheetah; CV-Flow: N(0, 15^2);
+Hopper: U[-10, 10]). Reported: accuracy (flow outputs of uniform base samples that are
+feasible; exactly, and within FlowPG's margin 0.1), recall (held-out feasible samples the
+inverse flow maps into the base box), F1, training time, and the forward pass per action
+at batch 1 (torch, and the numpy copy `NumpyFlow`) and at batch 1000. One thread.
+
+Part 2 (`--rl`) trains FlowPG, CVFlowSAC (with the reacher flows of part 1) and stock SAC
+behind `ProjectAction` on `ACRL/ReacherL2-v0` for `--rl-steps` steps each, then reports
+the deterministic policy's return over 20 episodes, the fraction of executed actions that
+needed a projection (in training and in evaluation) and the wall-clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import gymnasium as gym
+import numpy as np
+import stable_baselines3
+import torch
+from stable_baselines3 import SAC
+
+import acrl_wrappers as acrl
+from acrl_policies import CVFlowSAC, FlowPG
+from acrl_policies.flows import FlowCheckpoint, NumpyFlow, train_flow
+from acrl_wrappers.sb3 import ConstraintMetricsCallback
+
+RESULTS = os.path.join(os.path.dirname(__file__), "results")
+
+# condition distributions of the papers (acrl-methods.md §3.2 and §4.2)
+CONDITIONS = {
+    ("reacher-l2", "flowpg"): "uniform:-10,10",  # unconditional: unused
+    ("reacher-l2", "cvflow"): "uniform:-10,10",
+    ("halfcheetah-o20", "flowpg"): "uniform:-20,20",
+    ("halfcheetah-o20", "cvflow"): "normal:15",
+    ("hopper-m10", "flowpg"): "uniform:-10,10",
+    ("hopper-m10", "cvflow"): "uniform:-10,10",
+}
+
+
+@dataclass
+class Args:
+    """Command-line arguments."""
+
+    epochs: int = 20
+    """evaluation points per flow"""
+    steps_per_epoch: int = 500
+    """updates between evaluations"""
+    samples: int = 200_000
+    """FlowPG training samples"""
+    rl: bool = False
+    """also run part 2 (RL on ACRL/ReacherL2-v0)"""
+    rl_steps: int = 15_000
+    """environment steps per RL method"""
+    quick: bool = False
+    """tiny budgets, for a smoke test"""
+    seed: int = 0
+    """seed of flows and agents"""
+    output: str = os.path.join(RESULTS, "flows.md")
+    """where to write the markdown tables"""
+    flow_dir: str = os.path.join(os.path.dirname(__file__), ".flows")
+    """where trained flow checkpoints are kept (part 2 reuses them)"""
+
+
+def microseconds(fn, repeats: int) -> float:
+    """Fastest of 5 rounds of `repeats` calls, in microseconds per call."""
+    fn()
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return best * 1e6
+
+
+def inference_times(ckpt: FlowCheckpoint, repeats: int) -> dict[str, float]:
+    """Forward pass per action: torch at batch 1, numpy copy at batch 1, torch at batch 1000."""
+    flow, dim, c = ckpt.flow.eval(), ckpt.constraint.dim, len(ckpt.condition_indices)
+    z1, y1 = torch.rand(1, dim), torch.randn(1, c) if c else None
+    z1000, y1000 = torch.rand(1000, dim), torch.randn(1000, c) if c else None
+    fast = NumpyFlow(flow)
+    z1_np, y1_np = z1.double().numpy(), None if y1 is None else y1.double().numpy()
+    with torch.inference_mode():
+        torch_1 = microseconds(lambda: flow(z1, y1, check=False), repeats)
+        torch_1000 = microseconds(lambda: flow(z1000, y1000, check=False), max(1, repeats // 50))
+    numpy_1 = microseconds(lambda: fast(z1_np, y1_np), repeats)
+    return {"torch_b1_us": torch_1, "numpy_b1_us": numpy_1, "torch_b1000_us": torch_1000 / 1000}
+
+
+def train_one(constraint: str, method: str, args: Args) -> tuple[FlowCheckpoint, float]:
+    """Train one flow; returns the checkpoint and the wall-clock seconds."""
+    start = time.perf_counter()
+    ckpt = train_flow(
+        constraint,
+        method=method,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        n_samples=args.samples,
+        condition=CONDITIONS[(constraint, method)],
+        seed=args.seed,
+        n_layers=2 if args.quick else 6,
+        hidden=32 if args.quick else 256,
+        eval_samples=2000 if args.quick else 20_000,
+        progress_bar=not args.quick,
+    )
+    return ckpt, time.perf_counter() - start
+
+
+def flow_tables(args: Args) -> list[str]:
+    """Part 1: train every flow, return the markdown lines."""
+    rows, details = [], []
+    repeats = 50 if args.quick else 2000
+    for constraint in ("reacher-l2", "halfcheetah-o20", "hopper-m10"):
+        for method in ("flowpg", "cvflow"):
+            ckpt, seconds = train_one(constraint, method, args)
+            ckpt.save(os.path.join(args.flow_dir, f"{constraint}-{method}.flow"))
+            m = ckpt.metrics[-1]
+            speed = inference_times(ckpt, repeats)
+            rows.append(
+                f"| {constraint} | {method} | {100 * m['accuracy']:.2f} | "
+                f"{100 * m['accuracy_margin']:.2f} | {100 * m['recall']:.2f} | {m['f1']:.4f} | "
+                f"{seconds:.0f} | {speed['torch_b1_us']:.0f} | {speed['numpy_b1_us']:.0f} | "
+                f"{speed['torch_b1000_us']:.2f} |"
+            )
+            print(rows[-1], flush=True)
+            details += [
+                "",
+                f"### {constraint}, {method} (condition {CONDITIONS[(constraint, method)]})",
+                "",
+                ckpt.metrics_table(),
+            ]
+    return [
+        "| constraint | method | accuracy % | accuracy (margin 0.1) % | recall % | F1 | "
+        "training s | forward µs, batch 1 (torch) | batch 1 (numpy copy) | "
+        "µs per action, batch 1000 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "## Per-epoch metrics",
+        *details,
+    ]
+
+
+def evaluate(model, env: gym.Env, episodes: int, seed: int) -> tuple[float, float]:
+    """Mean return of the deterministic policy and the fraction of its actions projected."""
+    returns, projected, steps = [], 0, 0
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=seed + episode)
+        done, total = False, 0.0
+        while not done:
+            action, _ = model.predict(obs, deterministic=True)
+            obs, reward, terminated, truncated, info = env.step(action)
+            projected += info["constraint"]["enforcement"] == "projected"
+            steps += 1
+            total += float(reward)
+            done = terminated or truncated
+        returns.append(total)
+    return float(np.mean(returns)), projected / steps
+
+
+def rl_table(args: Args) -> list[str]:
+    """Part 2: FlowPG, CVFlowSAC and SAC + ProjectAction on ACRL/ReacherL2-v0."""
+    acrl.load_plugins()
+    rows = []
+    for name in ("SAC + ProjectAction", "FlowPG", "CVFlowSAC"):
+        # a fresh dict each time: SB3 edits policy_kwargs in place
+        small = {"policy_kwargs": {"net_arch": [64, 64]}} if args.quick else {}
+        env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+        metrics = ConstraintMetricsCallback()
+        if name == "SAC + ProjectAction":
+            model = SAC("MlpPolicy", env, seed=args.seed, **small)
+        else:
+            method = "flowpg" if name == "FlowPG" else "cvflow"
+            path = os.path.join(args.flow_dir, f"reacher-l2-{method}.flow")
+            if not os.path.exists(path):
+                train_one("reacher-l2", method, args)[0].save(path)
+            cls = FlowPG if name == "FlowPG" else CVFlowSAC
+            model = cls("MlpPolicy", env, flow=path, seed=args.seed, **small)
+        start = time.perf_counter()
+        model.learn(args.rl_steps, callback=metrics, progress_bar=not args.quick)
+        seconds = time.perf_counter() - start
+        if name == "SAC + ProjectAction":
+            train_projected = metrics.projections / metrics.steps
+        else:
+            train_projected = model.policy_projections / model.policy_actions
+        eval_env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+        ret, eval_projected = evaluate(model, eval_env, 5 if args.quick else 20, seed=1000)
+        if name != "SAC + ProjectAction":  # the policy's own safety net acts before the env's
+            before = model.policy_projections
+            ret, _ = evaluate(model, eval_env, 5 if args.quick else 20, seed=1000)
+            eval_projected = (model.policy_projections - before) / (50 * (5 if args.quick else 20))
+        rows.append(
+            f"| {name} | {args.rl_steps} | {ret:.2f} | {train_projected:.3f} | "
+            f"{eval_projected:.3f} | {seconds / 60:.1f} | {args.rl_steps / seconds:.0f} |"
+        )
+        print(rows[-1], flush=True)
+    return [
+        "## RL on ACRL/ReacherL2-v0",
+        "",
+        f"Budget: {args.rl_steps} environment steps per method, seed {args.seed}, SB3 "
+        "defaults otherwise (FlowPG: the reference's DDPG settings). Return: deterministic "
+        "policy, 20 episodes. Projected: fraction of executed actions that needed a "
+        "projection (FlowPG and CVFlowSAC: by their own safety net; SAC: by ProjectAction).",
+        "",
+        "| method | steps | return | projected (training) | projected (evaluation) | "
+        "minutes | steps/s |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def main() -> None:
+    """Run the parts asked for, print and write the tables."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    for name, default in vars(Args()).items():
+        if isinstance(default, bool):
+            parser.add_argument(f"--{name.replace('_', '-')}", action="store_true")
+        else:
+            parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+    args = Args(**vars(parser.parse_args()))
+    if args.quick:
+        args.epochs, args.steps_per_epoch, args.samples = 1, 20, 5000
+        args.rl_steps = min(args.rl_steps, 300)
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    os.makedirs(args.flow_dir, exist_ok=True)
+    lines = [
+        "# Flows: accuracy, training time, inference speed",
+        "",
+        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores "
+        f"(torch on 1 thread), Python {platform.python_version()}, torch {torch.__version__}, "
+        f"stable-baselines3 {stable_baselines3.__version__}. Command: `python benchmarks/flows.py"
+        f"{' --rl' if args.rl else ''}`; {args.epochs} epochs x {args.steps_per_epoch} updates "
+        f"of batch 256, Adam 1e-3 cosine-decayed to 1e-5, {args.samples} FlowPG samples.",
+        "",
+        *flow_tables(args),
+    ]
+    if args.rl:
+        lines += ["", *rl_table(args)]
+    text = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Machinery shared by acrl-policies' algorithms."""

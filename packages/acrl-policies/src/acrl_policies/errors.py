@@ -1,0 +1,62 @@
+"""Exception and warning classes of acrl-policies.
+
+Each derives from :class:`acrl_wrappers.errors.AcrlError`, so ``except AcrlError``
+catches every acrl failure; each message names the problem and the fix.
+
+- :class:`PolicyError` — base class of acrl-policies' errors.
+- :class:`FlowError` — a flow, its configuration or its checkpoint is invalid.
+- :class:`FlowCheckpointError` — a flow checkpoint is corrupt or was made for another
+  constraint, action dimension or condition.
+- :class:`FlowNumericalError` — a flow produced NaN or inf (names the layer).
+- :class:`FlowAccuracyWarning` — flow training ended below a requested accuracy.
+- :class:`MissingCostError` — a cost-aware algorithm got an env without ``info["cost"]``.
+- :class:`InvalidCostLimitError` — a cost limit that is not a finite positive number.
+"""
+
+from __future__ import annotations
+
+from acrl_wrappers.errors import AcrlError
+
+__all__ = [
+    "FlowAccuracyWarning",
+    "FlowCheckpointError",
+    "FlowError",
+    "FlowNumericalError",
+    "InvalidCostLimitError",
+    "MissingCostError",
+    "PolicyError",
+]
+
+
+class PolicyError(AcrlError, ValueError):
+    """Base class of the errors raised by acrl-policies for bad input."""
+
+
+class FlowError(PolicyError):
+    """A normalizing flow, its settings or its use is invalid."""
+
+
+class FlowCheckpointError(FlowError):
+    """A flow checkpoint is corrupt, or does not match the constraint it is used with."""
+
+
+class FlowNumericalError(FlowError, FloatingPointError):
+    """A flow produced NaN or inf; the message names the first layer that did."""
+
+
+class FlowAccuracyWarning(UserWarning):
+    """Flow training finished below the requested accuracy (the flow is still returned)."""
+
+
+class MissingCostError(PolicyError, KeyError):
+    """The env's step ``info`` has no ``"cost"`` (or a non-finite one) for a cost-aware algorithm.
+
+    The message names the tasks and wrappers that provide the cost.
+    """
+
+    def __str__(self) -> str:  # KeyError would print the message quoted
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidCostLimitError(PolicyError):
+    """A cost limit (or a related setting) is not a finite positive number."""

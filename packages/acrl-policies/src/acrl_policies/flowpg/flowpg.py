@@ -1,0 +1,163 @@
+"""FlowPG (Brahmanage et al., NeurIPS 2023) as an SB3 algorithm: DDPG/TD3 acting through a flow.
+
+The actor's tanh output ``â`` goes through a frozen flow trained on the constraint's
+feasible set, ``a = g(â, y(s))``; the critic is ``Q(s, a)`` on executed actions and the
+actor's gradient flows through the flow. Exploration adds Gaussian noise (σ 0.1) to the
+final action, clips it to the box, and projects it if it left the feasible set; the
+replay buffer stores the executed action (``acrl-methods.md`` §3.4).
+
+Defaults are the reference's DDPG settings (one critic, no policy delay or target noise,
+learning rate 1e-3, batch 100, episode-wise training); TD3's are a keyword away
+(``policy_delay=2, target_policy_noise=0.2, policy_kwargs={"n_critics": 2}``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from stable_baselines3 import TD3
+from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
+from stable_baselines3.common.policies import BasePolicy
+
+from acrl_policies.common.flow_algorithm import FlowAlgorithm, FlowSource
+from acrl_policies.flowpg.policies import FlowPGPolicy, MlpPolicy
+
+__all__ = ["FlowPG"]
+
+
+class FlowPG(FlowAlgorithm, TD3):
+    """DDPG/TD3 whose actions are the image of the actor's output under a frozen flow.
+
+    Args:
+        policy: ``"MlpPolicy"`` or a :class:`FlowPGPolicy` subclass.
+        env: the env (ideally carrying its constraint through an acrl wrapper).
+        flow: a flow checkpoint (path or :class:`~acrl_policies.flows.FlowCheckpoint`)
+            trained for the env's constraint; ``None`` trains one first (FlowPG's
+            maximum likelihood on rejection samples) for the constraint found on the env.
+        flow_kwargs: :class:`~acrl_policies.flows.FlowTrainingConfig` settings used when
+            ``flow`` is ``None``.
+        exploration_noise: σ of the Gaussian noise added to actions while training
+            (ignored when ``action_noise`` is given; 0 for none).
+        learning_rate: as in SB3 TD3 (FlowPG: 1e-3).
+        batch_size: as in SB3 TD3 (FlowPG: 100).
+        train_freq: as in SB3 TD3 (FlowPG: one episode).
+        gradient_steps: as in SB3 TD3 (FlowPG: -1, as many as env steps).
+        policy_delay: as in SB3 TD3 (DDPG: 1).
+        target_policy_noise: as in SB3 TD3 (DDPG: 0).
+        target_noise_clip: as in SB3 TD3 (DDPG: 0).
+        action_noise: an SB3 action noise, overriding ``exploration_noise``.
+        policy_kwargs: as in SB3; ``n_critics`` defaults to 1 (DDPG).
+        _init_setup_model: as in SB3.
+        **kwargs: any other SB3 ``TD3`` argument.
+
+    Raises:
+        FlowError, FlowCheckpointError: no flow and no constraint on the env, or a flow
+            for another constraint, action size or observation layout.
+
+    Example:
+        >>> import gymnasium as gym, acrl_wrappers as acrl
+        >>> acrl.load_plugins()  # registers the ACRL/ tasks
+        >>> env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+        >>> flow_kwargs = dict(epochs=1, steps_per_epoch=50, n_layers=2, hidden=32,
+        ...                    n_samples=2000, eval_samples=500)
+        >>> model = FlowPG("MlpPolicy", env, flow_kwargs=flow_kwargs, learning_starts=50,
+        ...                policy_kwargs={"net_arch": [32, 32]}, seed=0)
+        >>> _ = model.learn(100)
+        >>> obs, _ = env.reset(seed=1)
+        >>> action, _ = model.predict(obs, deterministic=True)
+        >>> bool(acrl.find_constraint(env).contains(action))
+        True
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": MlpPolicy}
+    flow_method = "flowpg"
+    policy: FlowPGPolicy
+
+    def __init__(
+        self,
+        policy: str | type[FlowPGPolicy],
+        env: Any,
+        flow: FlowSource = None,
+        flow_kwargs: dict[str, Any] | None = None,
+        exploration_noise: float = 0.1,
+        learning_rate: float = 1e-3,
+        batch_size: int = 100,
+        train_freq: int | tuple[int, str] = (1, "episode"),
+        gradient_steps: int = -1,
+        policy_delay: int = 1,
+        target_policy_noise: float = 0.0,
+        target_noise_clip: float = 0.0,
+        action_noise: ActionNoise | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        _init_setup_model: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._init_flow_options(flow, flow_kwargs)
+        policy_kwargs = dict(policy_kwargs or {})
+        policy_kwargs.setdefault("n_critics", 1)
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            policy_delay=policy_delay,
+            target_policy_noise=target_policy_noise,
+            target_noise_clip=target_noise_clip,
+            action_noise=action_noise,
+            policy_kwargs=policy_kwargs,
+            _init_setup_model=False,
+            **kwargs,
+        )
+        if action_noise is None and exploration_noise > 0 and self.action_space is not None:
+            n = self.action_space.shape[0]
+            self.action_noise = NormalActionNoise(np.zeros(n), np.full(n, exploration_noise))
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        self._setup_flow_model(super()._setup_model)
+
+    def _load_flow_weights(self, weights: dict[str, Any]) -> None:
+        self.policy.actor.flow_head.flow.load_state_dict(weights)
+        self.policy.actor_target.flow_head.flow.load_state_dict(weights)
+
+    @property
+    def flow_head(self) -> Any:
+        """The actor's flow head."""
+        return self.policy.actor.flow_head
+
+    def _sample_action(
+        self, learning_starts: int, action_noise: ActionNoise | None = None, n_envs: int = 1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Actor (or, in warm-up, a uniform latent) → flow → noise → clip → projection."""
+        obs = self._last_obs
+        assert isinstance(obs, np.ndarray)
+        obs_t = self.policy.obs_to_tensor(obs)[0]
+        with torch.no_grad():
+            if self.num_timesteps < learning_starts:
+                latent = torch.rand(n_envs, self.flow_head.flow.dim) * 2.0 - 1.0
+                scaled = self.flow_head(latent, obs_t)
+            else:
+                scaled = self.policy.actor(obs_t)
+        scaled_np = scaled.cpu().numpy()
+        if action_noise is not None:
+            scaled_np = scaled_np + action_noise()
+        action = self.policy.unscale_action(np.clip(scaled_np, -1.0, 1.0))
+        action = self._enforce(action, obs)
+        return action, self.policy.scale_action(action)
+
+    def dump_logs(self) -> None:
+        """SB3's log dump, plus ``constraint/policy_projection_rate``."""
+        self._record_flow_metrics()
+        super().dump_logs()
+
+    def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> FlowPG:  # type: ignore[override]
+        """SB3's ``learn``, with constraint metrics logged when the env has an acrl wrapper."""
+        return super().learn(total_timesteps, self._with_constraint_metrics(callback), **kwargs)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "flow_source", "_projector", "constraint"]

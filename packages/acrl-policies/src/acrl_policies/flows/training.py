@@ -1,0 +1,400 @@
+"""Training a flow for a constraint, with either objective of the literature.
+
+- ``method="flowpg"`` — maximum likelihood on feasible (action, condition) samples drawn
+  by a sampler (``"rejection"`` or ``"hmc"``): ``-log p_base(f⁻¹(a, y)) - log|det|``
+  (FlowPG, ``acrl-methods.md`` §3.2).
+- ``method="cvflow"`` — reverse KL from the flow's push-forward of the base to the target
+  ``p(a | y) ∝ exp(-violation(a, y) / sigma)``: ``violation / sigma - log|det|`` on base
+  samples, no feasible samples needed (CV-Flow, §4.2).
+
+Metrics, evaluated after every epoch on fresh draws:
+
+- ``accuracy`` — fraction of flow outputs (base samples pushed through the flow) that are
+  feasible (violation ≤ the constraint's ``tol``); ``accuracy_margin`` — within ``margin``
+  (FlowPG's evaluation counts violations up to 0.1 as valid);
+- ``recall`` — fraction of held-out feasible samples that the inverse flow maps into the
+  base's support (how much of the feasible set the flow can reach);
+- ``f1`` — harmonic mean of ``accuracy`` and ``recall``.
+
+Budget: the papers train for 100–500 epochs at learning rate 1e-5 on a GPU; on a CPU the
+defaults here use learning rate 1e-3 with cosine decay and, for ``cvflow``, anneal sigma
+geometrically from ``cv_sigma_start`` to ``cv_sigma`` over the first half of training,
+which reaches the same accuracy in minutes (``benchmarks/flows.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import torch
+
+from acrl_policies.errors import FlowAccuracyWarning, FlowError
+from acrl_policies.flows.bases import make_base
+from acrl_policies.flows.checkpoint import FlowCheckpoint
+from acrl_policies.flows.conditions import ConditionDistribution, Conditioning
+from acrl_policies.flows.registry import make_flow, make_sampler
+from acrl_policies.flows.violation import violation_with_gradient
+from acrl_wrappers import Constraint, make_constraint
+
+__all__ = ["FlowTrainingConfig", "evaluate_flow", "train_flow"]
+
+METHODS = ("flowpg", "cvflow")
+
+
+@dataclass
+class FlowTrainingConfig:
+    """Settings of :func:`train_flow` (defaults sized for a CPU; papers' values in brackets).
+
+    Attributes:
+        method: ``"flowpg"`` (maximum likelihood on samples) or ``"cvflow"`` (reverse KL).
+        epochs: evaluation points; the run is ``epochs * steps_per_epoch`` updates.
+        steps_per_epoch: updates per epoch.
+        batch_size: samples per update [256].
+        learning_rate: initial Adam learning rate [1e-5], cosine-decayed to
+            ``final_learning_rate``.
+        final_learning_rate: learning rate at the end.
+        grad_clip: gradient-norm clip [0.1].
+        ema_decay: the flow evaluated and returned is an exponential moving average of
+            the trained weights with this decay (0 for the raw weights); it smooths the
+            step-to-step noise that moves the feasible set's boundary.
+        architecture: registered flow architecture.
+        n_layers: coupling layers [6].
+        hidden: hidden width [256].
+        scale_factor: log-scale bound [1].
+        base: ``"uniform"`` (mollified) or ``"gaussian"``.
+        base_sigma: fall-off of the mollified uniform [1e-4].
+        cv_sigma: CV-Flow's temperature at the end [1e-5].
+        cv_sigma_start: CV-Flow's temperature at the start (annealed; equal to
+            ``cv_sigma`` for no annealing).
+        n_samples: FlowPG training samples [500,000].
+        sampler: registered sampler for FlowPG's samples (``"rejection"``, ``"hmc"``).
+        condition: condition distribution, ``"uniform:LOW,HIGH"`` or ``"normal:STD"``.
+        eval_samples: draws per evaluation.
+        margin: violation counted as valid by ``accuracy_margin`` [0.1].
+        dtype: ``"float32"`` or ``"float64"`` [float64 in CV-Flow].
+        seed: seed of sampling, initialisation and batches.
+        target_accuracy: warn (:class:`~acrl_policies.errors.FlowAccuracyWarning`) if the
+            final ``accuracy`` is below this.
+    """
+
+    method: str = "flowpg"
+    epochs: int = 20
+    steps_per_epoch: int = 500
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    final_learning_rate: float = 1e-5
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    architecture: str = "realnvp"
+    n_layers: int = 6
+    hidden: int = 256
+    scale_factor: float = 1.0
+    base: str = "uniform"
+    base_sigma: float = 1e-4
+    cv_sigma: float = 1e-5
+    cv_sigma_start: float = 1e-2
+    n_samples: int = 100_000
+    sampler: str = "rejection"
+    condition: str = "uniform:-10,10"
+    eval_samples: int = 10_000
+    margin: float = 0.1
+    dtype: str = "float32"
+    seed: int = 0
+    target_accuracy: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise FlowError(
+                f"unknown flow training method {self.method!r}; use 'flowpg' or 'cvflow'"
+            )
+        for name in ("epochs", "steps_per_epoch", "batch_size", "n_samples", "eval_samples"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise FlowError(f"`{name}` must be a positive integer, got {value!r}")
+        for name in (
+            "learning_rate",
+            "final_learning_rate",
+            "grad_clip",
+            "cv_sigma",
+            "cv_sigma_start",
+            "base_sigma",
+        ):
+            if not getattr(self, name) > 0:
+                raise FlowError(f"`{name}` must be positive, got {getattr(self, name)!r}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise FlowError(f"`ema_decay` must lie in [0, 1), got {self.ema_decay!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise FlowError(f"`dtype` must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.target_accuracy is not None and not 0.0 <= self.target_accuracy <= 1.0:
+            raise FlowError(f"`target_accuracy` must lie in [0, 1], got {self.target_accuracy!r}")
+        ConditionDistribution.parse(self.condition)
+
+    @classmethod
+    def from_dict(cls, settings: dict[str, Any]) -> FlowTrainingConfig:
+        """Build from a dict, naming unknown keys.
+
+        Raises:
+            FlowError: a key that is not a setting.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise FlowError(f"unknown flow training settings {unknown}; accepted: {sorted(known)}")
+        return cls(**settings)
+
+
+def _condition_tensor(
+    y: np.ndarray, conditioning: Conditioning, dtype: torch.dtype
+) -> torch.Tensor | None:
+    return torch.as_tensor(y, dtype=dtype) if conditioning.dim else None
+
+
+def evaluate_flow(
+    ckpt: FlowCheckpoint,
+    *,
+    test_actions: np.ndarray,
+    test_conditions: np.ndarray,
+    n: int = 10_000,
+    margin: float = 0.1,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Accuracy, margin accuracy, recall and F1 of a flow (see the module docstring).
+
+    Example:
+        >>> import acrl_wrappers as acrl
+        >>> from acrl_policies.flows import ConditionalRealNVP, rejection_sample
+        >>> c = acrl.make_constraint("reacher-l2")
+        >>> ckpt = FlowCheckpoint(ConditionalRealNVP(2, n_layers=2, hidden=8), c, [])
+        >>> a, y = rejection_sample(c, 500, rng=0)
+        >>> m = evaluate_flow(ckpt, test_actions=a, test_conditions=y, n=1000)
+        >>> 0.0 < m["accuracy"] < 0.1, m["recall"]  # an untrained flow is the identity
+        (True, 1.0)
+    """
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    cond, dtype = ckpt.conditioning, ckpt.dtype
+    base = ckpt.base_distribution
+    with torch.no_grad():
+        z = base.sample(n, gen, dtype)
+        y = ckpt.condition.sample(n, cond.dim, rng)
+        a, _ = ckpt.flow(z, _condition_tensor(y, cond, dtype))
+        v = ckpt.constraint._violation(a.double().numpy(), cond.observations(y))
+        z_test, _ = ckpt.flow.inverse(
+            torch.as_tensor(test_actions, dtype=dtype),
+            _condition_tensor(test_conditions, cond, dtype),
+        )
+        recall = float(base.support(z_test).double().mean())
+    accuracy = float(np.mean(v <= ckpt.constraint.tol))
+    f1 = 2 * accuracy * recall / (accuracy + recall) if accuracy + recall > 0 else 0.0
+    return {
+        "accuracy": accuracy,
+        "accuracy_margin": float(np.mean(v <= margin)),
+        "recall": recall,
+        "f1": f1,
+    }
+
+
+def _learning_rate(cfg: FlowTrainingConfig, step: int, total: int) -> float:
+    cosine = 0.5 * (1.0 + math.cos(math.pi * step / total))
+    return cfg.final_learning_rate + (cfg.learning_rate - cfg.final_learning_rate) * cosine
+
+
+def _cv_sigma(cfg: FlowTrainingConfig, step: int, total: int) -> float:
+    fraction = min(1.0, step / max(1, total // 2))
+    return cfg.cv_sigma_start * (cfg.cv_sigma / cfg.cv_sigma_start) ** fraction
+
+
+def train_flow(
+    constraint: Constraint | dict[str, Any] | str,
+    config: FlowTrainingConfig | None = None,
+    *,
+    condition_indices: Sequence[int] | None = None,
+    progress_bar: bool = False,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+    **settings: Any,
+) -> FlowCheckpoint:
+    """Train a flow mapping the base distribution onto the constraint's feasible set.
+
+    Args:
+        constraint: the constraint (name, spec or object).
+        config: the settings (or give them as keyword arguments).
+        condition_indices: observation entries to condition on (default: those the
+            constraint reads).
+        progress_bar: show a tqdm bar with the latest metrics.
+        on_epoch: called with each epoch's metrics.
+        **settings: :class:`FlowTrainingConfig` fields, when ``config`` is not given.
+
+    Returns:
+        the trained :class:`FlowCheckpoint`; its ``metrics`` hold one row per epoch,
+        after a row for epoch 0 (before training).
+
+    Raises:
+        FlowError: invalid settings; FlowNumericalError: training diverged (names the layer).
+
+    Warns:
+        FlowAccuracyWarning: the final accuracy is below ``target_accuracy``.
+
+    Example:
+        >>> ckpt = train_flow("reacher-l2", method="cvflow", epochs=2, steps_per_epoch=50,
+        ...                   n_layers=2, hidden=32, eval_samples=2000)
+        >>> len(ckpt.metrics), ckpt.metrics[-1]["accuracy"] > ckpt.metrics[0]["accuracy"]
+        (3, True)
+    """
+    if config is not None and settings:
+        raise FlowError("give either `config` or keyword settings, not both")
+    cfg = config or FlowTrainingConfig.from_dict(settings)
+    c = make_constraint(constraint)
+    cond = Conditioning(c, condition_indices)
+    dist = ConditionDistribution.parse(cfg.condition)
+    dtype = getattr(torch, cfg.dtype)
+    torch.manual_seed(cfg.seed)
+    flow = make_flow(
+        cfg.architecture,
+        dim=c.dim,
+        condition_dim=cond.dim,
+        n_layers=cfg.n_layers,
+        hidden=cfg.hidden,
+        scale_factor=cfg.scale_factor,
+        condition_scale=dist.scale,
+    ).to(dtype)
+    averaged = copy.deepcopy(flow).requires_grad_(False) if cfg.ema_decay else flow
+    ckpt = FlowCheckpoint(
+        averaged, c, cond.indices, dist, cfg.base, cfg.base_sigma, cfg.method, cfg.architecture
+    )
+    sampler = make_sampler(cfg.sampler)
+    n_train = cfg.n_samples if cfg.method == "flowpg" else 0
+    actions, conditions, sampler_info = sampler(
+        c, n_train + cfg.eval_samples, conditioning=cond, condition=dist, seed=cfg.seed
+    )
+    objective = _Objective(cfg, c, cond, dist, actions[:n_train], conditions[:n_train])
+    test_a, test_y = actions[n_train:], conditions[n_train:]
+
+    def evaluate() -> dict[str, float]:
+        return evaluate_flow(
+            ckpt,
+            test_actions=test_a,
+            test_conditions=test_y,
+            n=cfg.eval_samples,
+            margin=cfg.margin,
+            seed=cfg.seed + 1,
+        )
+
+    ckpt.metrics.append({"epoch": 0, **evaluate(), "loss": float("nan"), "seconds": 0.0})
+    optimizer = torch.optim.Adam(flow.parameters(), lr=cfg.learning_rate)
+    total = cfg.epochs * cfg.steps_per_epoch
+    bar = _progress(total, progress_bar, f"{cfg.method} flow")
+    started, step = time.perf_counter(), 0
+    for epoch in range(cfg.epochs):
+        losses = []
+        for _ in range(cfg.steps_per_epoch):
+            for group in optimizer.param_groups:
+                group["lr"] = _learning_rate(cfg, step, total)
+            loss = objective(flow, step, total)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(flow.parameters(), cfg.grad_clip)
+            optimizer.step()
+            if averaged is not flow:
+                _average_into(averaged, flow, min(cfg.ema_decay, (1 + step) / (10 + step)))
+            losses.append(loss.item())
+            step += 1
+            bar.update(1)
+        row = {
+            "epoch": epoch + 1,
+            **evaluate(),
+            "loss": float(np.mean(losses)),
+            "seconds": time.perf_counter() - started,
+        }
+        ckpt.metrics.append(row)
+        bar.set_postfix(accuracy=f"{row['accuracy']:.4f}", recall=f"{row['recall']:.3f}")
+        if on_epoch is not None:
+            on_epoch(row)
+    bar.close()
+    for key, value in sampler_info.items():
+        ckpt.metrics[-1][key] = float(value)
+    _check_accuracy(ckpt, cfg)
+    return ckpt
+
+
+class _Objective:
+    """The per-batch loss of either method (see the module docstring)."""
+
+    def __init__(
+        self,
+        cfg: FlowTrainingConfig,
+        constraint: Constraint,
+        cond: Conditioning,
+        dist: ConditionDistribution,
+        actions: np.ndarray,
+        conditions: np.ndarray,
+    ) -> None:
+        self.cfg, self.constraint, self.cond, self.dist = cfg, constraint, cond, dist
+        self.dtype = getattr(torch, cfg.dtype)
+        self.base = make_base(cfg.base, constraint.dim, cfg.base_sigma)
+        self.actions = torch.as_tensor(actions, dtype=self.dtype)
+        self.conditions = torch.as_tensor(conditions, dtype=self.dtype)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+
+    def __call__(self, flow: torch.nn.Module, step: int, total: int) -> torch.Tensor:
+        cfg = self.cfg
+        if cfg.method == "flowpg":  # maximum likelihood of feasible samples
+            idx = torch.randint(0, self.actions.shape[0], (cfg.batch_size,), generator=self.gen)
+            y_t = self.conditions[idx] if self.cond.dim else None
+            z, log_det = flow.inverse(self.actions[idx], y_t)
+            return -(self.base.log_prob(z) + log_det).mean()
+        # reverse KL to exp(-violation / sigma)
+        z = self.base.sample(cfg.batch_size, self.gen, self.dtype)
+        y = self.dist.sample(cfg.batch_size, self.cond.dim, self.rng)
+        a, log_det = flow(z, _condition_tensor(y, self.cond, self.dtype))
+        v = violation_with_gradient(self.constraint, a, self.cond.observations(y))
+        return (v / _cv_sigma(cfg, step, total) - log_det).mean()
+
+
+def _average_into(averaged: torch.nn.Module, flow: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for target, source in zip(averaged.parameters(), flow.parameters(), strict=True):
+            target.lerp_(source, 1.0 - decay)
+
+
+def _check_accuracy(ckpt: FlowCheckpoint, cfg: FlowTrainingConfig) -> None:
+    final = ckpt.metrics[-1]["accuracy"]
+    if cfg.target_accuracy is not None and final < cfg.target_accuracy:
+        warnings.warn(
+            f"flow training ended at accuracy {final:.4f}, below the requested "
+            f"{cfg.target_accuracy:.4f}; train longer (epochs, steps_per_epoch) or with a "
+            "larger flow, or project the remaining infeasible actions (the policies do)",
+            FlowAccuracyWarning,
+            stacklevel=3,
+        )
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: bool, description: str) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="step")
+
+
+def config_dict(cfg: FlowTrainingConfig) -> dict[str, Any]:
+    """The settings as a plain dict (written next to checkpoints by the CLI)."""
+    return asdict(cfg)

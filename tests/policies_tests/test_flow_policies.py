@@ -1,0 +1,188 @@
+"""FlowPG and CVFlowSAC: learning, feasibility of every executed action, save/load, errors."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+import acrl_wrappers as acrl
+from acrl_policies import CVFlowSAC, FlowPG
+from acrl_policies.errors import FlowCheckpointError, FlowError
+from acrl_policies.flows import ConditionalRealNVP, FlowCheckpoint, train_flow
+from acrl_wrappers.testing import ActionProbe
+
+ALGOS = {"FlowPG": FlowPG, "CVFlowSAC": CVFlowSAC}
+TASKS = {"ACRL/ReacherL2-v0": "reacher-l2", "ACRL/HalfCheetahO20-v0": "halfcheetah-o20"}
+CONDITIONS = {"reacher-l2": "uniform:-10,10", "halfcheetah-o20": "normal:15"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plugins() -> None:
+    acrl.load_plugins()
+
+
+@pytest.fixture(scope="module")
+def flows(tmp_path_factory) -> dict[tuple[str, str], str]:
+    """Small flows trained briefly, saved once per (constraint, method)."""
+    out = {}
+    folder = tmp_path_factory.mktemp("flows")
+    for constraint in TASKS.values():
+        for method in ("flowpg", "cvflow"):
+            ckpt = train_flow(
+                constraint,
+                method=method,
+                epochs=1,
+                steps_per_epoch=100,
+                n_layers=2,
+                hidden=32,
+                n_samples=5000,
+                eval_samples=1000,
+                condition=CONDITIONS[constraint],
+            )
+            path = folder / f"{constraint}-{method}.flow"
+            ckpt.save(path)
+            out[(constraint, method)] = str(path)
+    return out
+
+
+def make(algo: str, env, flow: str, **kwargs):
+    if algo == "FlowPG":  # train every step, not after each (1000-step) episode
+        kwargs = {"train_freq": 1, "gradient_steps": 1, **kwargs}
+    return ALGOS[algo](
+        "MlpPolicy",
+        env,
+        flow=flow,
+        learning_starts=100,
+        batch_size=32,
+        policy_kwargs={"net_arch": [32, 32]},
+        seed=0,
+        **kwargs,
+    )
+
+
+def method_of(algo: str) -> str:
+    return "flowpg" if algo == "FlowPG" else "cvflow"
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+@pytest.mark.parametrize("algo", sorted(ALGOS))
+def test_learns_and_sends_only_feasible_actions(algo, task, flows):
+    constraint = TASKS[task]
+    c = acrl.make_constraint(constraint)
+    # the probe sits outside the task's own enforcement: it sees what the algorithm sends
+    probe = ActionProbe(gym.make(task, enforce="project"), c, keep=False)
+    model = make(algo, probe, flows[(constraint, method_of(algo))])
+    model.learn(300, progress_bar=True)
+    assert probe.steps == 300
+    assert probe.infeasible == 0, f"{probe.infeasible} infeasible actions left the algorithm"
+    assert model.policy_actions == 300
+    assert 0 <= model.policy_projections <= 300
+    assert model.replay_buffer.size() == 300
+
+
+def test_replay_buffers_store_what_each_method_learns_from(flows):
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    flowpg = make("FlowPG", env, flows[("reacher-l2", "flowpg")])
+    flowpg.learn(150)
+    c = acrl.make_constraint("reacher-l2")
+    stored = flowpg.replay_buffer.actions[:150, 0]
+    assert c.contains(stored).all()  # FlowPG stores the executed, feasible actions
+    cvflow = make("CVFlowSAC", env, flows[("reacher-l2", "cvflow")])
+    cvflow.learn(150)
+    latent = cvflow.replay_buffer.actions[:150, 0]
+    assert np.abs(latent).max() <= 1.0 and not c.contains(latent).all()  # latent actions
+
+
+@pytest.mark.parametrize("algo", sorted(ALGOS))
+def test_save_load_round_trip_reproduces_predictions_without_the_flow_file(algo, flows, tmp_path):
+    task, constraint = "ACRL/HalfCheetahO20-v0", "halfcheetah-o20"
+    flow_file = tmp_path / "moved.flow"
+    FlowCheckpoint.load(flows[(constraint, method_of(algo))]).save(flow_file)
+    env = gym.make(task, enforce="project")
+    model = make(algo, env, str(flow_file))
+    model.learn(200)
+    model.save(tmp_path / "model.zip")
+    flow_file.unlink()  # the model zip carries the flow's weights and configuration
+    loaded = ALGOS[algo].load(tmp_path / "model.zip", env=env)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(0.0, 5.0, size=(16, 17)).astype(np.float32)
+    for deterministic in (True,):
+        expected, _ = model.predict(obs, deterministic=deterministic)
+        got, _ = loaded.predict(obs, deterministic=deterministic)
+        assert np.array_equal(expected, got)
+    assert acrl.make_constraint(constraint).contains(got, obs.astype(np.float64)).all()
+    loaded.learn(100)  # and it keeps training
+
+
+def test_without_a_flow_the_algorithm_trains_one_for_the_envs_constraint():
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    model = CVFlowSAC(
+        "MlpPolicy",
+        env,
+        learning_starts=20,
+        policy_kwargs={"net_arch": [16]},
+        seed=0,
+        flow_kwargs={
+            "epochs": 1,
+            "steps_per_epoch": 30,
+            "n_layers": 2,
+            "hidden": 16,
+            "eval_samples": 500,
+        },
+    )
+    assert model.constraint == acrl.make_constraint("reacher-l2")
+    assert model.policy.flow_config["method"] == "cvflow"
+    assert len(model.policy.flow_config["metrics"]) == 2
+
+
+def test_a_flow_for_another_constraint_is_refused(flows):
+    env = gym.make("ACRL/HalfCheetahO20-v0", enforce="project")
+    with pytest.raises(FlowCheckpointError, match="acts in 2 dimensions but the constraint has 6"):
+        make("FlowPG", env, flows[("reacher-l2", "flowpg")])
+    other = acrl.wrap(gym.make("HalfCheetah-v5"), acrl.make_constraint("halfcheetah-o20", bound=5))
+    with pytest.raises(FlowCheckpointError, match="trained for constraint"):
+        make("CVFlowSAC", other, flows[("halfcheetah-o20", "cvflow")])
+
+
+def test_a_condition_outside_the_observation_is_refused():
+    c = acrl.make_constraint("hopper-m10")  # reads obs[8:11]
+    ckpt = FlowCheckpoint(ConditionalRealNVP(3, 3, n_layers=2, hidden=8), c, c.obs_indices)
+    hopper = gym.make("Hopper-v5")
+    short = gym.wrappers.TransformObservation(
+        hopper, lambda obs: obs[:8], gym.spaces.Box(-np.inf, np.inf, (8,), np.float64)
+    )
+    with pytest.raises(
+        FlowError, match=r"entries \[8, 9, 10\], but the env's observations have only 8"
+    ):
+        make("FlowPG", short, ckpt)
+
+
+def test_no_flow_and_no_constraint_is_an_error_saying_what_to_do():
+    with pytest.raises(FlowError, match="needs a flow: pass flow="):
+        FlowPG("MlpPolicy", gym.make("Reacher-v5"))
+
+
+def test_normalised_observations_are_refused(flows):
+    venv = VecNormalize(DummyVecEnv([lambda: gym.make("ACRL/HalfCheetahO20-v0")]))
+    with pytest.raises(FlowError, match="norm_obs=False"):
+        make("CVFlowSAC", venv, flows[("halfcheetah-o20", "cvflow")])
+
+
+def test_constraint_metrics_are_logged(flows):
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    model = make("CVFlowSAC", env, flows[("reacher-l2", "cvflow")])
+    model.set_logger(configure(None, []))
+    recorded = {}
+    original = model.logger.dump
+
+    def capture(step: int = 0) -> None:
+        recorded.update(model.logger.name_to_value)
+        original(step)
+
+    model.logger.dump = capture
+    model.learn(200, log_interval=1)
+    assert "constraint/policy_projection_rate" in recorded
+    assert "constraint/violation_rate" in recorded  # the wrappers' callback was added
