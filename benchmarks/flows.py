@@ -2,9 +2,11 @@
 
 Docs: packages/acrl-policies/README.md, section "Flows". Run:
 
-    python benchmarks/flows.py                 # ~25 min: 6 flows, writes results/flows.md
-    python benchmarks/flows.py --rl            # ~30 min more: FlowPG, CVFlowSAC, SAC+projection
-    python benchmarks/flows.py --quick --output /tmp/flows.md   # a smoke run (a minute)
+    python benchmarks/flows.py             # ~25 min: trains 6 flows, writes results/flows.md
+    python benchmarks/flows.py --reuse     # re-measures speed with the flows kept in .flows/
+    python benchmarks/flows.py --rl        # ~30 min: FlowPG, CVFlowSAC, SAC+projection on
+                                           # ReacherL2, writes results/flows_rl.md
+    python benchmarks/flows.py --quick --rl --output /tmp/flows.md   # a smoke run (a minute)
 
 Part 1 trains a flow for each constraint (`reacher-l2`, `halfcheetah-o20`, `hopper-m10`)
 with each objective (`flowpg`: maximum likelihood on rejection samples; `cvflow`: reverse
@@ -66,15 +68,17 @@ class Args:
     samples: int = 200_000
     """FlowPG training samples"""
     rl: bool = False
-    """also run part 2 (RL on ACRL/ReacherL2-v0)"""
+    """run part 2 (RL on ACRL/ReacherL2-v0) instead of part 1 (`--quick`: both)"""
+    reuse: bool = False
+    """part 1: measure the flows kept in `flow_dir` instead of training them again"""
     rl_steps: int = 15_000
     """environment steps per RL method"""
     quick: bool = False
     """tiny budgets, for a smoke test"""
     seed: int = 0
     """seed of flows and agents"""
-    output: str = os.path.join(RESULTS, "flows.md")
-    """where to write the markdown tables"""
+    output: str = ""
+    """where to write the markdown table (default results/flows.md, results/flows_rl.md)"""
     flow_dir: str = os.path.join(os.path.dirname(__file__), ".flows")
     """where trained flow checkpoints are kept (part 2 reuses them)"""
 
@@ -130,8 +134,13 @@ def flow_tables(args: Args) -> list[str]:
     repeats = 50 if args.quick else 2000
     for constraint in ("reacher-l2", "halfcheetah-o20", "hopper-m10"):
         for method in ("flowpg", "cvflow"):
-            ckpt, seconds = train_one(constraint, method, args)
-            ckpt.save(os.path.join(args.flow_dir, f"{constraint}-{method}.flow"))
+            path = os.path.join(args.flow_dir, f"{constraint}-{method}.flow")
+            if args.reuse and os.path.exists(path):
+                ckpt = FlowCheckpoint.load(path)
+                seconds = ckpt.metrics[-1]["seconds"]
+            else:
+                ckpt, seconds = train_one(constraint, method, args)
+                ckpt.save(path)
             m = ckpt.metrics[-1]
             speed = inference_times(ckpt, repeats)
             rows.append(
@@ -213,8 +222,6 @@ def rl_table(args: Args) -> list[str]:
         )
         print(rows[-1], flush=True)
     return [
-        "## RL on ACRL/ReacherL2-v0",
-        "",
         f"Budget: {args.rl_steps} environment steps per method, seed {args.seed}, SB3 "
         "defaults otherwise (FlowPG: the reference's DDPG settings). Return: deterministic "
         "policy, 20 episodes. Projected: fraction of executed actions that needed a "
@@ -244,19 +251,32 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
     os.makedirs(args.flow_dir, exist_ok=True)
-    lines = [
-        "# Flows: accuracy, training time, inference speed",
-        "",
+    header = (
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores "
         f"(torch on 1 thread), Python {platform.python_version()}, torch {torch.__version__}, "
-        f"stable-baselines3 {stable_baselines3.__version__}. Command: `python benchmarks/flows.py"
-        f"{' --rl' if args.rl else ''}`; {args.epochs} epochs x {args.steps_per_epoch} updates "
-        f"of batch 256, Adam 1e-3 cosine-decayed to 1e-5, {args.samples} FlowPG samples.",
-        "",
-        *flow_tables(args),
-    ]
+        f"stable-baselines3 {stable_baselines3.__version__}."
+    )
+    lines = []
+    if not args.rl or args.quick:
+        lines += [
+            "# Flows: accuracy, training time, inference speed",
+            "",
+            f"{header} Command: `python benchmarks/flows.py`; {args.epochs} epochs x "
+            f"{args.steps_per_epoch} updates of batch 256, Adam 1e-3 cosine-decayed to 1e-5, "
+            f"{args.samples} FlowPG samples. Speed: fastest of 5 rounds of calls.",
+            "",
+            *flow_tables(args),
+        ]
     if args.rl:
-        lines += ["", *rl_table(args)]
+        lines += [
+            "# FlowPG and CV-Flow against projection on ACRL/ReacherL2-v0",
+            "",
+            f"{header} Command: `python benchmarks/flows.py --rl`.",
+            "",
+            *rl_table(args),
+        ]
+    default = "flows_rl.md" if args.rl and not args.quick else "flows.md"
+    args.output = args.output or os.path.join(RESULTS, default)
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:

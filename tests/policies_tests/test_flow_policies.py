@@ -186,3 +186,21 @@ def test_constraint_metrics_are_logged(flows):
     model.learn(200, log_interval=1)
     assert "constraint/policy_projection_rate" in recorded
     assert "constraint/violation_rate" in recorded  # the wrappers' callback was added
+
+
+@pytest.mark.parametrize("algo", sorted(ALGOS))
+def test_several_envs_at_once(algo, flows):
+    c = acrl.make_constraint("halfcheetah-o20")
+    probes: list[ActionProbe] = []
+
+    def make_env():
+        probes.append(ActionProbe(gym.make("ACRL/HalfCheetahO20-v0", enforce="project"), c))
+        return probes[-1]
+
+    venv = DummyVecEnv([make_env, make_env])
+    model = make(algo, venv, flows[("halfcheetah-o20", method_of(algo))])
+    model.learn(200)
+    assert [p.steps for p in probes] == [100, 100]
+    assert sum(p.infeasible for p in probes) == 0
+    actions, _ = model.predict(venv.reset(), deterministic=True)
+    assert actions.shape == (2, 6)

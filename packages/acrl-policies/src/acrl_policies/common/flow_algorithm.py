@@ -16,6 +16,10 @@
   ``constraint/policy_projection_rate``.
 - **metrics**: if the env carries an acrl wrapper, ``learn`` adds
   :class:`~acrl_wrappers.sb3.ConstraintMetricsCallback`.
+
+A subclass lists ``FlowAlgorithm`` before its SB3 base (``class FlowPG(FlowAlgorithm,
+TD3)``), calls :meth:`_init_flow_options` before the base's ``__init__``, and says where
+the flow lives (:attr:`flow_head`, :meth:`_load_flow_weights`).
 """
 
 from __future__ import annotations
@@ -25,16 +29,15 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
+from acrl_policies.common.callbacks import with_constraint_metrics
 from acrl_policies.errors import FlowError
 from acrl_policies.flows.checkpoint import FlowCheckpoint
 from acrl_policies.flows.training import FlowTrainingConfig, train_flow
 from acrl_wrappers import Constraint, find_constraint, make_projector
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.projection.base import Projector
-from acrl_wrappers.sb3 import ConstraintMetricsCallback
 
 __all__ = ["FlowAlgorithm"]
 
@@ -175,23 +178,22 @@ class FlowAlgorithm:
             )
             self.logger.record("constraint/policy_projections", self.policy_projections)
 
-    def _with_constraint_metrics(self, callback: Any) -> Any:
-        """``callback`` plus a :class:`ConstraintMetricsCallback` if the env has an acrl wrapper."""
-        if self._env_constraint() is None or _has_metrics(callback):
-            return callback
-        given = callback if isinstance(callback, list) else [] if callback is None else [callback]
-        parts = [c if isinstance(c, BaseCallback) else ConvertCallback(c) for c in given]
-        return CallbackList([*parts, ConstraintMetricsCallback()])
+    def dump_logs(self, *args: Any) -> None:
+        """SB3's log dump, plus ``constraint/policy_projection_rate``."""
+        self._record_flow_metrics()
+        super().dump_logs(*args)  # type: ignore[misc]
 
+    def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> Any:
+        """SB3's ``learn``, with constraint metrics logged when the env has an acrl wrapper."""
+        callback = with_constraint_metrics(self.env, callback)
+        return super().learn(total_timesteps, callback, **kwargs)  # type: ignore[misc]
 
-def _has_metrics(callback: Any) -> bool:
-    if isinstance(callback, ConstraintMetricsCallback):
-        return True
-    if isinstance(callback, list | tuple):
-        return any(_has_metrics(c) for c in callback)
-    if isinstance(callback, CallbackList):
-        return any(_has_metrics(c) for c in callback.callbacks)
-    return False
+    def _setup_model(self) -> None:
+        """SB3's model setup, with the flow resolved around it (see :meth:`_setup_flow_model`)."""
+        self._setup_flow_model(super()._setup_model)  # type: ignore[misc]
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "flow_source", "_projector", "constraint"]  # type: ignore[misc]
 
 
 def _obs_size(space: spaces.Space | None) -> int | None:

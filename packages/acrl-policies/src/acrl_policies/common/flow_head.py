@@ -22,7 +22,7 @@ from torch import nn
 from acrl_policies.errors import FlowError
 from acrl_policies.flows.checkpoint import FlowCheckpoint
 
-__all__ = ["FlowHead"]
+__all__ = ["FlowConfigured", "FlowHead"]
 
 
 class FlowHead(nn.Module):
@@ -81,6 +81,23 @@ class FlowHead(nn.Module):
                 y = torch.as_tensor(np.asarray(obs)[:, self.condition_indices], dtype=self.dtype)
             a, _ = self.flow(torch.as_tensor(latent, dtype=self.dtype), y)
         return a.double().numpy()
+
+
+class FlowConfigured:
+    """Policy mixin: takes ``flow_config`` and hands it to SB3's save/load machinery.
+
+    List it before the SB3 policy class; ``flow_config`` is stored before the policy's own
+    ``__init__`` runs, so ``make_actor`` and friends can use it.
+    """
+
+    def __init__(self, *args: Any, flow_config: Mapping[str, Any], **kwargs: Any) -> None:
+        self.flow_config = dict(flow_config)
+        super().__init__(*args, **kwargs)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data: dict[str, Any] = super()._get_constructor_parameters()  # type: ignore[misc]
+        data["flow_config"] = self.flow_config
+        return data
 
 
 def _check_spaces(

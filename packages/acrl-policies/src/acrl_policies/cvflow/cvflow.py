@@ -78,9 +78,6 @@ class CVFlowSAC(FlowAlgorithm, SAC):
         if _init_setup_model:
             self._setup_model()
 
-    def _setup_model(self) -> None:
-        self._setup_flow_model(super()._setup_model)
-
     def _load_flow_weights(self, weights: dict[str, Any]) -> None:
         self.policy.flow_head.flow.load_state_dict(weights)
 
@@ -111,15 +108,3 @@ class CVFlowSAC(FlowAlgorithm, SAC):
             scaled = self.flow_head(torch.as_tensor(latent_np), obs_t).cpu().numpy()
         action = self._enforce(self.policy.unscale_action(scaled), obs)
         return action, latent_np
-
-    def dump_logs(self) -> None:
-        """SB3's log dump, plus ``constraint/policy_projection_rate``."""
-        self._record_flow_metrics()
-        super().dump_logs()
-
-    def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> CVFlowSAC:  # type: ignore[override]
-        """SB3's ``learn``, with constraint metrics logged when the env has an acrl wrapper."""
-        return super().learn(total_timesteps, self._with_constraint_metrics(callback), **kwargs)
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "flow_source", "_projector", "constraint"]

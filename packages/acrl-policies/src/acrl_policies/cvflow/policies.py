@@ -12,47 +12,30 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from gymnasium import spaces
 from stable_baselines3.sac.policies import SACPolicy
 
-from acrl_policies.common.flow_head import FlowHead
+from acrl_policies.common.flow_head import FlowConfigured, FlowHead
 
 __all__ = ["CVFlowSACPolicy", "MlpPolicy"]
 
 
-class CVFlowSACPolicy(SACPolicy):
+class CVFlowSACPolicy(FlowConfigured, SACPolicy):
     """``SACPolicy`` whose predictions go through a frozen flow.
 
     Args:
-        observation_space: the env's observation space.
-        action_space: the env's action space.
-        lr_schedule: learning-rate schedule.
+        *args: ``SACPolicy`` arguments (observation space, action space, schedule, ...).
         flow_config: the flow's configuration (set by :class:`~acrl_policies.CVFlowSAC`).
-        **kwargs: ``SACPolicy`` arguments.
+        **kwargs: ``SACPolicy`` keyword arguments.
     """
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Box,
-        lr_schedule: Any,
-        *args: Any,
-        flow_config: Mapping[str, Any],
-        **kwargs: Any,
-    ) -> None:
-        self.flow_config = dict(flow_config)
-        super().__init__(observation_space, action_space, lr_schedule, *args, **kwargs)
-        self.flow_head = FlowHead(self.flow_config, observation_space, action_space)
+    def __init__(self, *args: Any, flow_config: Mapping[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, flow_config=flow_config, **kwargs)
+        self.flow_head = FlowHead(self.flow_config, self.observation_space, self.action_space)
 
     def _predict(self, observation: Any, deterministic: bool = False) -> torch.Tensor:
         """Scaled env actions: the flow applied to the actor's latent action."""
         latent = self.actor(observation, deterministic)
         return self.flow_head(latent, observation)
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data["flow_config"] = self.flow_config
-        return data
 
 
 MlpPolicy = CVFlowSACPolicy

@@ -118,9 +118,6 @@ class FlowPG(FlowAlgorithm, TD3):
         if _init_setup_model:
             self._setup_model()
 
-    def _setup_model(self) -> None:
-        self._setup_flow_model(super()._setup_model)
-
     def _load_flow_weights(self, weights: dict[str, Any]) -> None:
         self.policy.actor.flow_head.flow.load_state_dict(weights)
         self.policy.actor_target.flow_head.flow.load_state_dict(weights)
@@ -149,15 +146,3 @@ class FlowPG(FlowAlgorithm, TD3):
         action = self.policy.unscale_action(np.clip(scaled_np, -1.0, 1.0))
         action = self._enforce(action, obs)
         return action, self.policy.scale_action(action)
-
-    def dump_logs(self) -> None:
-        """SB3's log dump, plus ``constraint/policy_projection_rate``."""
-        self._record_flow_metrics()
-        super().dump_logs()
-
-    def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> FlowPG:  # type: ignore[override]
-        """SB3's ``learn``, with constraint metrics logged when the env has an acrl wrapper."""
-        return super().learn(total_timesteps, self._with_constraint_metrics(callback), **kwargs)
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "flow_source", "_projector", "constraint"]

@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from gymnasium import spaces
 from stable_baselines3.td3.policies import Actor, TD3Policy
 
-from acrl_policies.common.flow_head import FlowHead
+from acrl_policies.common.flow_head import FlowConfigured, FlowHead
 
 __all__ = ["FlowActor", "FlowPGPolicy", "MlpPolicy"]
 
@@ -42,38 +41,19 @@ class FlowActor(Actor):
         return super().forward(obs)
 
 
-class FlowPGPolicy(TD3Policy):
+class FlowPGPolicy(FlowConfigured, TD3Policy):
     """``TD3Policy`` with :class:`FlowActor` actors (the flow frozen, its weights saved).
 
     Args:
-        observation_space: the env's observation space.
-        action_space: the env's action space.
-        lr_schedule: learning-rate schedule.
+        *args: ``TD3Policy`` arguments (``net_arch`` defaults to FlowPG's [400, 300]).
         flow_config: the flow's configuration (set by :class:`~acrl_policies.FlowPG`).
-        **kwargs: ``TD3Policy`` arguments (``net_arch`` defaults to FlowPG's [400, 300]).
+        **kwargs: ``TD3Policy`` keyword arguments.
     """
-
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Box,
-        lr_schedule: Any,
-        *args: Any,
-        flow_config: Mapping[str, Any],
-        **kwargs: Any,
-    ) -> None:
-        self.flow_config = dict(flow_config)
-        super().__init__(observation_space, action_space, lr_schedule, *args, **kwargs)
 
     def make_actor(self, features_extractor: Any = None) -> FlowActor:
         """An actor ending in the flow."""
         actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
         return FlowActor(**actor_kwargs, flow_config=self.flow_config).to(self.device)
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data["flow_config"] = self.flow_config
-        return data
 
 
 MlpPolicy = FlowPGPolicy

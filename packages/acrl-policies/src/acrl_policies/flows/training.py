@@ -18,8 +18,8 @@ Metrics, evaluated after every epoch on fresh draws:
 
 Budget: the papers train for 100–500 epochs at learning rate 1e-5 on a GPU; on a CPU the
 defaults here use learning rate 1e-3 with cosine decay and, for ``cvflow``, anneal sigma
-geometrically from ``cv_sigma_start`` to ``cv_sigma`` over the first half of training,
-which reaches the same accuracy in minutes (``benchmarks/flows.py`` measures it).
+geometrically from ``cv_sigma_start`` to ``cv_sigma`` over the first half of training
+(``benchmarks/flows.py`` measures what that reaches).
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ class FlowTrainingConfig:
         scale_factor: log-scale bound [1].
         base: ``"uniform"`` (mollified) or ``"gaussian"``.
         base_sigma: fall-off of the mollified uniform [1e-4].
+        base_sigma_start: FlowPG's fall-off at the start, annealed geometrically to
+            ``base_sigma`` over the first half (default: equal, no annealing).
         cv_sigma: CV-Flow's temperature at the end [1e-5].
         cv_sigma_start: CV-Flow's temperature at the start (annealed; equal to
             ``cv_sigma`` for no annealing).
@@ -98,6 +100,7 @@ class FlowTrainingConfig:
     scale_factor: float = 1.0
     base: str = "uniform"
     base_sigma: float = 1e-4
+    base_sigma_start: float = 1e-4
     cv_sigma: float = 1e-5
     cv_sigma_start: float = 1e-2
     n_samples: int = 100_000
@@ -125,6 +128,7 @@ class FlowTrainingConfig:
             "cv_sigma",
             "cv_sigma_start",
             "base_sigma",
+            "base_sigma_start",
         ):
             if not getattr(self, name) > 0:
                 raise FlowError(f"`{name}` must be positive, got {getattr(self, name)!r}")
@@ -206,9 +210,10 @@ def _learning_rate(cfg: FlowTrainingConfig, step: int, total: int) -> float:
     return cfg.final_learning_rate + (cfg.learning_rate - cfg.final_learning_rate) * cosine
 
 
-def _cv_sigma(cfg: FlowTrainingConfig, step: int, total: int) -> float:
+def _annealed(start: float, end: float, step: int, total: int) -> float:
+    """Geometric interpolation from ``start`` to ``end`` over the first half of training."""
     fraction = min(1.0, step / max(1, total // 2))
-    return cfg.cv_sigma_start * (cfg.cv_sigma / cfg.cv_sigma_start) ** fraction
+    return start * (end / start) ** fraction
 
 
 def train_flow(
@@ -349,13 +354,15 @@ class _Objective:
             idx = torch.randint(0, self.actions.shape[0], (cfg.batch_size,), generator=self.gen)
             y_t = self.conditions[idx] if self.cond.dim else None
             z, log_det = flow.inverse(self.actions[idx], y_t)
-            return -(self.base.log_prob(z) + log_det).mean()
+            sigma = _annealed(cfg.base_sigma_start, cfg.base_sigma, step, total)
+            log_prob = make_base(cfg.base, self.constraint.dim, sigma).log_prob(z)
+            return -(log_prob + log_det).mean()
         # reverse KL to exp(-violation / sigma)
         z = self.base.sample(cfg.batch_size, self.gen, self.dtype)
         y = self.dist.sample(cfg.batch_size, self.cond.dim, self.rng)
         a, log_det = flow(z, _condition_tensor(y, self.cond, self.dtype))
         v = violation_with_gradient(self.constraint, a, self.cond.observations(y))
-        return (v / _cv_sigma(cfg, step, total) - log_det).mean()
+        return (v / _annealed(cfg.cv_sigma_start, cfg.cv_sigma, step, total) - log_det).mean()
 
 
 def _average_into(averaged: torch.nn.Module, flow: torch.nn.Module, decay: float) -> None:
