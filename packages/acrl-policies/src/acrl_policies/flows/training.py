@@ -258,17 +258,7 @@ def train_flow(
     c = make_constraint(constraint)
     cond = Conditioning(c, condition_indices)
     dist = ConditionDistribution.parse(cfg.condition)
-    dtype = getattr(torch, cfg.dtype)
-    torch.manual_seed(cfg.seed)
-    flow = make_flow(
-        cfg.architecture,
-        dim=c.dim,
-        condition_dim=cond.dim,
-        n_layers=cfg.n_layers,
-        hidden=cfg.hidden,
-        scale_factor=cfg.scale_factor,
-        condition_scale=dist.scale,
-    ).to(dtype)
+    flow = _build_flow(cfg, c, cond, dist)
     averaged = copy.deepcopy(flow).requires_grad_(False) if cfg.ema_decay else flow
     ckpt = FlowCheckpoint(
         averaged, c, cond.indices, dist, cfg.base, cfg.base_sigma, cfg.method, cfg.architecture
@@ -295,26 +285,13 @@ def train_flow(
     optimizer = torch.optim.Adam(flow.parameters(), lr=cfg.learning_rate)
     total = cfg.epochs * cfg.steps_per_epoch
     bar = _progress(total, progress_bar, f"{cfg.method} flow")
-    started, step = time.perf_counter(), 0
+    started = time.perf_counter()
     for epoch in range(cfg.epochs):
-        losses = []
-        for _ in range(cfg.steps_per_epoch):
-            for group in optimizer.param_groups:
-                group["lr"] = _learning_rate(cfg, step, total)
-            loss = objective(flow, step, total)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(flow.parameters(), cfg.grad_clip)
-            optimizer.step()
-            if averaged is not flow:
-                _average_into(averaged, flow, min(cfg.ema_decay, (1 + step) / (10 + step)))
-            losses.append(loss.item())
-            step += 1
-            bar.update(1)
+        mean_loss = _train_epoch(cfg, flow, averaged, objective, optimizer, epoch, bar)
         row = {
             "epoch": epoch + 1,
             **evaluate(),
-            "loss": float(np.mean(losses)),
+            "loss": mean_loss,
             "seconds": time.perf_counter() - started,
         }
         ckpt.metrics.append(row)
@@ -326,6 +303,49 @@ def train_flow(
         ckpt.metrics[-1][key] = float(value)
     _check_accuracy(ckpt, cfg)
     return ckpt
+
+
+def _build_flow(
+    cfg: FlowTrainingConfig, c: Constraint, cond: Conditioning, dist: ConditionDistribution
+) -> torch.nn.Module:
+    torch.manual_seed(cfg.seed)
+    flow = make_flow(
+        cfg.architecture,
+        dim=c.dim,
+        condition_dim=cond.dim,
+        n_layers=cfg.n_layers,
+        hidden=cfg.hidden,
+        scale_factor=cfg.scale_factor,
+        condition_scale=dist.scale,
+    )
+    return flow.to(getattr(torch, cfg.dtype))
+
+
+def _train_epoch(
+    cfg: FlowTrainingConfig,
+    flow: torch.nn.Module,
+    averaged: torch.nn.Module,
+    objective: _Objective,
+    optimizer: torch.optim.Optimizer,
+    epoch: int,
+    bar: Any,
+) -> float:
+    """One epoch of updates (and of the weight average); returns the mean loss."""
+    total = cfg.epochs * cfg.steps_per_epoch
+    losses = []
+    for step in range(epoch * cfg.steps_per_epoch, (epoch + 1) * cfg.steps_per_epoch):
+        for group in optimizer.param_groups:
+            group["lr"] = _learning_rate(cfg, step, total)
+        loss = objective(flow, step, total)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(flow.parameters(), cfg.grad_clip)
+        optimizer.step()
+        if averaged is not flow:
+            _average_into(averaged, flow, min(cfg.ema_decay, (1 + step) / (10 + step)))
+        losses.append(loss.item())
+        bar.update(1)
+    return float(np.mean(losses))
 
 
 class _Objective:
