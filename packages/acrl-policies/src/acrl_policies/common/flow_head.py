@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
@@ -69,18 +68,10 @@ class FlowHead(nn.Module):
     def forward(self, latent: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """Scaled actions ``(N, n)`` for latent actions ``(N, n)`` and observations ``(N, k)``."""
         y = obs[:, self.index].to(self.dtype) if self.condition_indices else None
-        a, _ = self.flow(latent.to(self.dtype), y)
+        z = latent.to(self.dtype)
+        a = self.flow.actions(z, y) if hasattr(self.flow, "actions") else self.flow(z, y)[0]
         scaled = 2.0 * (a - self.low) / (self.high - self.low) - 1.0
         return scaled.to(latent.dtype)
-
-    def env_actions(self, latent: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        """Env-unit actions (float64 numpy) for numpy latent actions and observations."""
-        with torch.no_grad():
-            y = None
-            if self.condition_indices:
-                y = torch.as_tensor(np.asarray(obs)[:, self.condition_indices], dtype=self.dtype)
-            a, _ = self.flow(torch.as_tensor(latent, dtype=self.dtype), y)
-        return a.double().numpy()
 
 
 class FlowConfigured:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from acrl_policies.errors import FlowError, FlowNumericalError
@@ -69,10 +70,12 @@ class AffineCoupling(nn.Module):
             nn.LeakyReLU(),
             nn.Linear(hidden, 2 * self.moved),
         )
-        last = self.net[-1]
-        assert isinstance(last, nn.Linear)
+        first, second, last = (m for m in self.net if isinstance(m, nn.Linear))
         nn.init.zeros_(last.weight)  # start as the identity map
         nn.init.zeros_(last.bias)
+        # a plain tuple (not registered twice): calling F.linear on these directly skips
+        # nn.Module's call machinery, about a third of a batch-1 forward pass
+        self._linears = (first, second, last)
 
     def _halves(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(kept, moved)`` halves of ``x``."""
@@ -85,9 +88,12 @@ class AffineCoupling(nn.Module):
     def _scale_shift(
         self, kept: torch.Tensor, condition: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs = kept if condition is None else torch.cat((kept, condition), dim=1)
-        raw_s, t = self.net(inputs).chunk(2, dim=1)
-        return self.scale_factor * torch.tanh(raw_s), t
+        h = kept if condition is None else torch.cat((kept, condition), dim=1)
+        first, second, last = self._linears
+        h = F.leaky_relu(F.linear(h, first.weight, first.bias))
+        h = F.leaky_relu(F.linear(h, second.weight, second.bias))
+        out = F.linear(h, last.weight, last.bias)
+        return self.scale_factor * torch.tanh(out[:, : self.moved]), out[:, self.moved :]
 
     def forward(
         self, x: torch.Tensor, condition: torch.Tensor | None = None
@@ -96,6 +102,12 @@ class AffineCoupling(nn.Module):
         kept, moved = self._halves(x)
         s, t = self._scale_shift(kept, condition)
         return self._join(kept, moved * torch.exp(s) + t), s.sum(dim=1)
+
+    def transform(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """The forward map without its log-determinant (faster when it is not needed)."""
+        kept, moved = self._halves(x)
+        s, t = self._scale_shift(kept, condition)
+        return self._join(kept, moved * torch.exp(s) + t)
 
     def inverse(
         self, x: torch.Tensor, condition: torch.Tensor | None = None
@@ -230,6 +242,25 @@ class ConditionalRealNVP(nn.Module):
         if check:
             self._check_finite(x, z, y, inverse=False)
         return x, log_det
+
+    def actions(
+        self, z: torch.Tensor, condition: torch.Tensor | None = None, *, check: bool = True
+    ) -> torch.Tensor:
+        """:meth:`forward` without the log-determinant: what a policy needs, a little faster.
+
+        Example:
+            >>> flow = ConditionalRealNVP(2, n_layers=2, hidden=8)
+            >>> z = torch.rand(3, 2)
+            >>> bool(torch.equal(flow.actions(z), flow(z)[0]))
+            True
+        """
+        y = self._scaled(condition, z.shape[0])
+        x = z
+        for layer in self.layers:
+            x = layer.transform(x, y)
+        if check:
+            self._check_finite(x, z, y, inverse=False)
+        return x
 
     def inverse(
         self, a: torch.Tensor, condition: torch.Tensor | None = None, *, check: bool = True

@@ -5,9 +5,10 @@ name holds tells the kinds apart:
 
 - a **flow architecture** is an ``nn.Module`` class built as ``cls(dim, condition_dim,
   **settings)`` with ``forward(z, y) -> (action, log_det)``, ``inverse(a, y) -> (z,
-  log_det)`` and a JSON-able ``config`` dict of its settings (``dim`` and
-  ``condition_dim`` included), e.g. :class:`~acrl_policies.flows.ConditionalRealNVP`
-  (``"realnvp"``);
+  log_det)``, a JSON-able ``config`` dict of its settings (``dim`` and ``condition_dim``
+  included) and, optionally, ``actions(z, y)`` (the forward map without the
+  log-determinant, used by the policies when present), e.g.
+  :class:`~acrl_policies.flows.ConditionalRealNVP` (``"realnvp"``);
 - a **sampler** is a function ``sampler(constraint, n, *, conditioning, condition,
   seed) -> (actions, conditions, info)``, e.g. ``"rejection"`` and ``"hmc"``.
 
