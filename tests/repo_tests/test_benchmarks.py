@@ -39,3 +39,44 @@ def test_tasks_benchmark_covers_every_registered_task(tmp_path):
         "ACRL/SafeHopperVelocity-v1",
     ):
         assert f"| {task} |" in table
+
+
+def test_ctrpo_benchmark_writes_a_row_per_algorithm(tmp_path):
+    report = run("ctrpo.py", tmp_path / "c.md", "--quick")
+    results = report.split("## Throughput")[0]
+    rows = [line for line in results.splitlines() if line.startswith("| SafeHopperVelocity-v1 |")]
+    assert [row.split(" | ")[1] for row in rows] == ["TRPO", "TRPO-Lagrangian", "C-TRPO"]
+    for row in rows:
+        ret, cost, regret, sps = row.split(" | ")[2:6]
+        assert float(ret.split(" ± ")[0]) > 0 and float(cost.split(" ± ")[0]) >= 0
+        assert float(regret.split(" ± ")[0]) >= 0 and float(sps) > 0
+    assert (tmp_path / "c.jsonl").read_text().count("\n") == 3
+    assert "| C-TRPO |" in report.split("## Throughput")[1]  # the throughput rounds ran
+    assert "## Targets" in report and "C-TRPO, h = 0.8 (paper)" in report
+
+
+def test_flows_benchmark_trains_every_flow_and_the_rl_methods(tmp_path):
+    table = run("flows.py", tmp_path / "f.md", "--quick", "--rl", "--flow-dir", str(tmp_path))
+    for constraint in ("reacher-l2", "halfcheetah-o20", "hopper-m10"):
+        for method in ("flowpg", "cvflow"):
+            assert f"| {constraint} | {method} |" in table
+            assert (tmp_path / f"{constraint}-{method}.flow").exists()
+    for method in ("SAC + ProjectAction", "FlowPG", "CVFlowSAC"):
+        assert f"| {method} | 300 |" in table
+
+
+def test_aram_benchmark_writes_a_row_per_task_and_method(tmp_path):
+    table = run("aram.py", tmp_path / "a.md", "--quick")
+    for task in ("ReacherL2-v0", "HalfCheetahO20-v0"):
+        rows = [line for line in table.splitlines() if line.startswith(f"| {task} |")]
+        assert [row.split(" | ")[1] for row in rows] == [
+            "ARAM",
+            "SAC + ProjectAction (SPre+)",
+            "SAC + AutoMDP",
+        ]
+        for row in rows:
+            ret, valid, qp, micros = row.split(" | ")[2:6]
+            assert 0.0 <= float(valid.split(" ± ")[0]) <= 1.0
+            assert float(qp) >= 0 and float(micros) > 0 and "±" in ret
+    assert "Targets" in table
+    assert (tmp_path / "a.jsonl").read_text().count("\n") == 6

@@ -9,7 +9,9 @@ One folder per method, SB3 / sb3-contrib style, each with a ``policies.py`` hold
 - :mod:`acrl_policies.cvflow` — ``CVFlowSAC`` (SAC acting in the flow's latent space);
 - :mod:`acrl_policies.costs` — cost plumbing for on-policy SB3 algorithms;
 - :mod:`acrl_policies.ctrpo` — ``CTRPO`` (constrained TRPO);
-- :mod:`acrl_policies.lagrangian` — ``TRPOLagrangian`` and ``PPOLagrangian``.
+- :mod:`acrl_policies.lagrangian` — ``TRPOLagrangian`` and ``PPOLagrangian``;
+- :mod:`acrl_policies.aram` — ``ARAM`` (acceptance-rejection + augmented MDP, MOSAC);
+- :mod:`acrl_policies.arm` — ``AcceptanceRejection`` (feasible ``predict`` for any SB3 model).
 
 Classes are imported lazily, so ``import acrl_policies`` stays cheap.
 """
@@ -30,6 +32,8 @@ _LAZY = {
     "CTRPO": "acrl_policies.ctrpo",
     "TRPOLagrangian": "acrl_policies.lagrangian",
     "PPOLagrangian": "acrl_policies.lagrangian",
+    "ARAM": "acrl_policies.aram",
+    "AcceptanceRejection": "acrl_policies.arm",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -11,6 +11,9 @@ catches every acrl failure; each message names the problem and the fix.
 - :class:`FlowAccuracyWarning` — flow training ended below a requested accuracy.
 - :class:`MissingCostError` — a cost-aware algorithm got an env without ``info["cost"]``.
 - :class:`InvalidCostLimitError` — a cost limit that is not a finite positive number.
+- :class:`PreferenceError` — a preference vector that is not on the simplex (ARAM).
+- :class:`AcceptanceRejectionError` — bad acceptance-rejection settings (``M < 1``) or model.
+- :class:`MissingConstraintError` — an algorithm needs the env's constraint and found none.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from __future__ import annotations
 from acrl_wrappers.errors import AcrlError
 
 __all__ = [
+    "AcceptanceRejectionError",
     "FlowAccuracyWarning",
     "FlowCheckpointError",
     "FlowError",
     "FlowNumericalError",
     "InvalidCostLimitError",
+    "MissingConstraintError",
     "MissingCostError",
     "PolicyError",
+    "PreferenceError",
 ]
 
 
@@ -60,3 +66,23 @@ class MissingCostError(PolicyError, KeyError):
 
 class InvalidCostLimitError(PolicyError):
     """A cost limit (or a related setting) is not a finite positive number."""
+
+
+class PreferenceError(PolicyError):
+    """A preference over the objectives is not a finite vector on the simplex."""
+
+
+class AcceptanceRejectionError(PolicyError):
+    """Acceptance-rejection settings or the model are invalid.
+
+    Raised for ``max_proposals < 1`` and for a model with no continuous action
+    distribution to draw proposals from.
+    """
+
+
+class MissingConstraintError(PolicyError):
+    """An algorithm needs the env's action constraint and found no acrl wrapper or spec.
+
+    The message says how to attach one (``gym.make("ACRL/...", enforce=...)`` or
+    ``acrl.wrap``) or pass it explicitly.
+    """

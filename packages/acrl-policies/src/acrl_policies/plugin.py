@@ -12,22 +12,70 @@ from acrl_wrappers import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from acrl_wrappers.hookspecs import RegisterAlgorithm
+    from acrl_wrappers.hookspecs import RegisterAlgorithm, RegisterPolicy
 
 # Flows (FlowPG, CV-Flow) -------------------------------------------------------------
-FLOW_ALGORITHMS: dict[str, tuple[str, str]] = {}
+FLOW_ALGORITHMS: dict[str, tuple[str, str]] = {
+    "flowpg": ("acrl_policies.flowpg:FlowPG", "FlowPG: DDPG/TD3 acting through a frozen flow"),
+    "cvflow_sac": (
+        "acrl_policies.cvflow:CVFlowSAC",
+        "CV-Flow: SAC acting in the latent space of a flow trained from the violation",
+    ),
+}
+FLOW_PARTS: dict[str, tuple[str, str]] = {
+    "realnvp": (
+        "acrl_policies.flows.real_nvp:ConditionalRealNVP",
+        "flow architecture: conditional RealNVP (affine couplings, alternating halves)",
+    ),
+    "rejection": (
+        "acrl_policies.flows.samplers:sample_by_rejection",
+        "sampler: feasible (action, condition) pairs by batched rejection",
+    ),
+    "hmc": (
+        "acrl_policies.flows.samplers:sample_by_hmc",
+        "sampler: feasible (action, condition) pairs by reflective HMC",
+    ),
+}
 
 # Safe RL with costs (C-TRPO, Lagrangian baselines) -------------------------------------
-COST_ALGORITHMS: dict[str, tuple[str, str]] = {}
+COST_ALGORITHMS: dict[str, tuple[str, str]] = {
+    "ctrpo": ("acrl_policies.ctrpo:CTRPO", "C-TRPO: TRPO with a cost-aware trust region (CMDP)"),
+    "trpo_lagrangian": (
+        "acrl_policies.lagrangian:TRPOLagrangian",
+        "TRPO-Lagrangian: TRPO on the Lagrangian, multiplier by Adam (CMDP)",
+    ),
+    "ppo_lagrangian": (
+        "acrl_policies.lagrangian:PPOLagrangian",
+        "PPO-Lagrangian: PPO on the Lagrangian, multiplier by Adam (CMDP)",
+    ),
+}
+
+# Acceptance-rejection (ARAM) -----------------------------------------------------------
+ARM_ALGORITHMS: dict[str, tuple[str, str]] = {
+    "aram": (
+        "acrl_policies.aram:ARAM",
+        "ARAM: SAC on the augmented MDP, acting by acceptance-rejection (MOSAC)",
+    ),
+}
 
 
 @hookimpl
 def register_algorithms(register: RegisterAlgorithm) -> None:
     """Register every algorithm of this package under its ``acrl train --algo`` name."""
-    for name, (target, doc) in {**FLOW_ALGORITHMS, **COST_ALGORITHMS}.items():
+    for name, (target, doc) in {**FLOW_ALGORITHMS, **COST_ALGORITHMS, **ARM_ALGORITHMS}.items():
+        register(name, target, doc=doc)
+
+
+@hookimpl
+def register_policies(register: RegisterPolicy) -> None:
+    """Register the flow architectures and samplers (see :mod:`acrl_policies.flows.registry`)."""
+    for name, (target, doc) in FLOW_PARTS.items():
         register(name, target, doc=doc)
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """Add this package's commands to ``acrl``."""
+    """Add this package's commands to ``acrl``: ``acrl flow train``."""
+    from acrl_policies.commands import flow
+
+    cli.add_command(flow)

@@ -1,0 +1,7 @@
+"""Policy aliases of ``TRPOLagrangian`` and ``PPOLagrangian``: actor-critic plus a cost critic."""
+
+from acrl_policies.costs.policies import CostActorCriticPolicy
+
+__all__ = ["MlpPolicy"]
+
+MlpPolicy = CostActorCriticPolicy

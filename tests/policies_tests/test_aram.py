@@ -1,0 +1,190 @@
+"""ARAM: self-loops, feasibility of every executed action, batched proposals, save/load, errors."""
+
+from __future__ import annotations
+
+import csv
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from stable_baselines3.common.logger import configure
+
+import acrl_wrappers as acrl
+from acrl_policies import ARAM
+from acrl_policies.errors import (
+    AcceptanceRejectionError,
+    MissingConstraintError,
+    PreferenceError,
+)
+from acrl_wrappers.testing import ActionProbe
+
+TASKS = {"ACRL/ReacherL2-v0": "reacher-l2", "ACRL/HalfCheetahO20-v0": "halfcheetah-o20"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plugins() -> None:
+    acrl.load_plugins()
+    torch.set_num_threads(1)
+
+
+def make(env, **kwargs) -> ARAM:
+    settings = {
+        "learning_starts": 50,
+        "batch_size": 32,
+        "policy_kwargs": {"net_arch": [32, 32]},
+        "seed": 0,
+        **kwargs,
+    }
+    return ARAM("MlpPolicy", env, **settings)
+
+
+class Counter:
+    """Wraps ``constraint._violation`` and records the batch size of each call."""
+
+    def __init__(self, fn):
+        self.fn, self.rows = fn, []
+
+    def __call__(self, actions, obs):
+        self.rows.append(len(actions))
+        return self.fn(actions, obs)
+
+
+def count_forward(module: torch.nn.Module) -> list[int]:
+    calls = [0]
+    module.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    return calls
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_learns_and_sends_only_feasible_actions(task):
+    c = acrl.make_constraint(TASKS[task])
+    # the probe sits outside the task's own enforcement: it sees what ARAM sends
+    probe = ActionProbe(gym.make(task, enforce="project"), c, keep=False)
+    model = make(probe, max_proposals=20)
+    model.learn(150, progress_bar=True)
+    assert probe.steps == 150 and model.num_timesteps == 150
+    assert probe.infeasible == 0, f"{probe.infeasible} infeasible actions left ARAM"
+    obs, _ = probe.reset(seed=3)
+    for deterministic in (True, False):
+        action, _ = model.predict(obs, deterministic=deterministic)
+        assert c.contains(action, obs if c.obs_dim else None)
+
+
+def test_rejected_proposals_are_self_loops_with_the_penalty_vector():
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    c = acrl.find_constraint(env)
+    model = make(env, kappa=0.3, learning_starts=1000)  # warm-up: uniform proposals
+    model.learn(40)
+    buffer = model.replay_buffer
+    loops = buffer.self_loops
+    n = loops.size()
+    assert n == model.self_loops_total > 40  # the ball holds ~4% of the box
+    obs = loops.observations[:n, 0]
+    np.testing.assert_array_equal(loops.next_observations[:n, 0], obs)
+    np.testing.assert_allclose(buffer.self_loop_reward_vectors[:n], [[0.0, -0.3]] * n)
+    assert not loops.dones[:n].any()
+    rejected = model.policy.unscale_action(loops.actions[:n, 0])
+    assert not c.contains(rejected).any()  # every stored self-loop action was infeasible
+    # the real transitions: executed steps, reward vector [r (+ offset), 0 or -kappa]
+    assert buffer.size() == 40
+    penalties = buffer.reward_vectors[:40, 1]
+    assert np.all(np.isclose(penalties, 0.0) | np.isclose(penalties, -0.3))
+
+
+def test_fallback_projects_and_stores_the_penalty():
+    box = {"name": "box", "dim": 1, "low": -0.01, "high": 0.01}
+    probe = ActionProbe(gym.make("Pendulum-v1"), acrl.make_constraint(box), keep=False)
+    env = acrl.wrap(probe, box, enforce="monitor")
+    model = make(env, max_proposals=1, kappa=0.2, learning_starts=100)
+    model.learn(30)
+    assert probe.infeasible == 0
+    assert model.policy_projections > 20  # one uniform proposal rarely lands in 1% of the box
+    assert (model.replay_buffer.reward_vectors[:30, 1] == -0.2).sum() == model.policy_projections
+
+
+def test_proposals_are_one_forward_pass_and_one_violation_call():
+    env = gym.make("ACRL/HalfCheetahO20-v0", enforce="project")
+    model = make(env, max_proposals=64, learning_starts=0)
+    obs, _ = env.reset(seed=0)
+    model._last_obs = obs[None].astype(np.float32)
+    forward = count_forward(model.actor.latent_pi)
+    violation = Counter(model.constraint._violation)
+    model.constraint._violation = violation
+    proposals_before = model.arm_proposals
+    action, _ = model._sample_action(learning_starts=0, n_envs=1)
+    assert forward[0] == 1 and violation.rows == [64]  # (a projection would add 1-row checks)
+    assert 1 <= model.arm_proposals - proposals_before <= 64
+    assert model.constraint.contains(action, obs[None]).all()
+    batch = np.stack([env.reset(seed=s)[0] for s in range(5)])
+    violation.rows.clear()
+    actions, _ = model.predict(batch)
+    assert forward[0] == 2 and violation.rows[0] == 5 * 64 and actions.shape == (5, 6)
+    assert 5 * 64 not in violation.rows[1:]
+
+
+def test_logs_acceptance_rate_and_constraint_metrics(tmp_path):
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    model = make(env)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(200, log_interval=1)
+    with open(tmp_path / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    keys = set(rows[-1])
+    assert {
+        "constraint/acceptance_rate",
+        "constraint/violation_rate",
+        "rollout/ep_cost_mean",
+    } <= keys
+    assert 0.0 < float(rows[-1]["constraint/acceptance_rate"]) <= 1.0
+    assert float(rows[-1]["constraint/violation_rate"]) == 0.0  # nothing infeasible reached the env
+
+
+def test_save_load_round_trip_reproduces_deterministic_predictions(tmp_path):
+    env = gym.make("ACRL/HalfCheetahO20-v0", enforce="project")
+    model = make(env, eval_preference=(0.9, 0.1))
+    model.learn(100)
+    obs = np.stack([env.observation_space.sample() for _ in range(8)]) * 3
+    expected, _ = model.predict(obs, deterministic=True)
+    model.save(tmp_path / "aram.zip")
+    loaded = ARAM.load(tmp_path / "aram.zip")  # no env: the constraint comes from the file
+    actions, _ = loaded.predict(obs, deterministic=True)
+    np.testing.assert_array_equal(actions, expected)
+    assert loaded.constraint.spec == model.constraint.spec
+    assert loaded.actor.preference.tolist() == pytest.approx([0.9, 0.1])
+    assert loaded.constraint.contains(actions, obs).all()
+
+
+def test_single_preference_variant_is_sosac():
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    model = make(env, preference=(0.9, 0.1), reward_offset=1.0)
+    assert model.q_snapshots == 0 and model.n_preferences == 1
+    assert model.eval_preference.tolist() == [0.9, 0.1]
+    model.learn(120)
+    assert np.allclose(model._acting_preferences, [[0.9, 0.1]])
+    assert torch.allclose(model._sample_preferences(3), torch.tensor([[0.9, 0.1]] * 3))
+
+
+def test_q_snapshots_enter_the_policy_loss():
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    model = make(env, q_snapshot_start=20, q_snapshot_every=10, q_snapshots=2)
+    model.learn(120)
+    assert len(model._snapshots) == 2
+    assert not any(p.requires_grad for s in model._snapshots for p in s.parameters())
+
+
+def test_bad_input_raises_with_the_fix():
+    with pytest.raises(MissingConstraintError, match=r"acrl\.wrap"):
+        ARAM("MlpPolicy", gym.make("Pendulum-v1"))
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    for bad in ((0.5, 0.6), (1.2, -0.2), (0.5, 0.5, 0.0), (float("nan"), 1.0)):
+        with pytest.raises(PreferenceError, match="simplex"):
+            ARAM("MlpPolicy", env, preference=bad)
+        with pytest.raises(PreferenceError, match="eval_preference"):
+            ARAM("MlpPolicy", env, eval_preference=bad)
+    for bad_m in (0, -3):
+        with pytest.raises(AcceptanceRejectionError, match="max_proposals"):
+            ARAM("MlpPolicy", env, max_proposals=bad_m)
+    # a plain (stock) Pendulum works when the constraint is given explicitly
+    model = ARAM("MlpPolicy", gym.make("Pendulum-v1"), constraint={"name": "box", "dim": 1})
+    assert model.constraint.family == "box"
