@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from stable_baselines3 import SAC
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import polyak_update
@@ -28,11 +27,10 @@ from acrl_policies.arm import (
     resolve_constraint,
     squashed_gaussian_proposals,
 )
+from acrl_policies.common.callbacks import with_constraint_metrics
 from acrl_policies.errors import PolicyError, PreferenceError
-from acrl_wrappers import Constraint, find_constraint, make_projector
-from acrl_wrappers.errors import ConstraintError
+from acrl_wrappers import Constraint, make_projector
 from acrl_wrappers.projection.base import Projector
-from acrl_wrappers.sb3 import ConstraintMetricsCallback
 
 __all__ = ["ARAM", "check_preference"]
 
@@ -557,7 +555,7 @@ class ARAM(SAC):
     def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> ARAM:  # type: ignore[override]
         """SB3's ``learn``, plus a ``ConstraintMetricsCallback`` if the env has an acrl wrapper."""
         return super().learn(
-            total_timesteps, _with_constraint_metrics(self.env, callback), **kwargs
+            total_timesteps, with_constraint_metrics(self.env, callback), **kwargs
         )
 
     def _excluded_save_params(self) -> list[str]:
@@ -571,26 +569,3 @@ class ARAM(SAC):
             "_acting_preferences",
             "_fallback",
         ]
-
-
-def _with_constraint_metrics(env: Any, callback: Any) -> Any:
-    """``callback`` plus a :class:`ConstraintMetricsCallback` when ``env`` has an acrl wrapper."""
-    if env is None or _has_metrics(callback):
-        return callback
-    try:
-        find_constraint(env)
-    except ConstraintError:
-        return callback
-    given = callback if isinstance(callback, list) else [] if callback is None else [callback]
-    parts = [c if isinstance(c, BaseCallback) else ConvertCallback(c) for c in given]
-    return CallbackList([*parts, ConstraintMetricsCallback()])
-
-
-def _has_metrics(callback: Any) -> bool:
-    if isinstance(callback, ConstraintMetricsCallback):
-        return True
-    if isinstance(callback, list | tuple):
-        return any(_has_metrics(c) for c in callback)
-    if isinstance(callback, CallbackList):
-        return any(_has_metrics(c) for c in callback.callbacks)
-    return False
