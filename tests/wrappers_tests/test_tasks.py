@@ -72,3 +72,15 @@ def test_self_loops_in_a_task_do_not_consume_its_time_limit():
         calls += 1
     assert calls == 150  # two self-loops per executed (projected) step
     assert isinstance(ActionProbe, type)
+
+
+def test_sb3_make_vec_env_builds_a_task_with_render_mode():
+    from stable_baselines3.common.env_util import make_vec_env
+
+    vec_env = make_vec_env(
+        "ACRL/TestReacherBall-v0", n_envs=2, seed=0, env_kwargs={"enforce": "project"}
+    )
+    assert vec_env.reset().shape == (2, 10)
+    assert vec_env.env_method("get_wrapper_attr", "penalty") == [0.0, 0.0]
+    env = gym.make("ACRL/TestReacherBall-v0", render_mode="rgb_array")
+    assert env.unwrapped.render_mode == "rgb_array"

@@ -29,6 +29,7 @@ def make_task(
     max_episode_steps: int | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
     enforce: str | None = None,
+    render_mode: str | None = None,
     **wrapper_options: Any,
 ) -> gym.Env[Any, Any]:
     """Build a task: the env, its time limit, and the enforcement wrapper if ``enforce`` is given.
@@ -40,6 +41,8 @@ def make_task(
         env_kwargs: keyword arguments for the env.
         enforce: ``"project"``, ``"reject"``, ``"automdp"``, ``"monitor"`` or ``None`` (no
             wrapper; the constraint is still reachable as ``acrl.make_constraint``).
+        render_mode: Gymnasium's render mode, passed to the env (``gym.make`` and SB3's
+            ``make_vec_env`` always give it).
         **wrapper_options: keyword arguments of the wrapper (``kappa``, ``penalty``, ...).
 
     Raises:
@@ -56,7 +59,10 @@ def make_task(
     creator = (
         load_env_creator(env_entry_point) if isinstance(env_entry_point, str) else env_entry_point
     )
-    env = cast("gym.Env[Any, Any]", creator(**dict(env_kwargs or {})))
+    kwargs = dict(env_kwargs or {})
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    env = cast("gym.Env[Any, Any]", creator(**kwargs))
     if max_episode_steps is not None:
         env = TimeLimit(env, max_episode_steps)
     if enforce is None:
