@@ -80,3 +80,16 @@ def test_aram_benchmark_writes_a_row_per_task_and_method(tmp_path):
             assert float(qp) >= 0 and float(micros) > 0 and "±" in ret
     assert "Targets" in table
     assert (tmp_path / "a.jsonl").read_text().count("\n") == 6
+
+
+def test_cvpo_benchmark_writes_a_row_per_algorithm(tmp_path):
+    report = run("cvpo.py", tmp_path / "v.md", "--quick")
+    results = report.split("## Targets")[0]
+    rows = [line for line in results.splitlines() if line.startswith("| SafeHopperVelocity-v1 |")]
+    assert [row.split(" | ")[1] for row in rows] == ["CVPO", "SAC-Lagrangian"]
+    for row in rows:
+        ret, cost, regret, sps = row.split(" | ")[2:6]
+        assert float(ret.split(" ± ")[0]) > 0 and float(cost.split(" ± ")[0]) >= 0
+        assert float(regret.split(" ± ")[0]) >= 0 and float(sps) > 0
+    assert (tmp_path / "v.jsonl").read_text().count("\n") == 2
+    assert "CVPO final cost <= 25" in report and "OmniSafe TRPOLag" in report

@@ -17,7 +17,7 @@ def test_every_hook_has_a_heading_with_its_signature():
     host = PluginHost(entry_points=False, environ={})
     text = README.read_text()
     hooks = [name for name in dir(host.pm.hook) if not name.startswith("_")]
-    assert len(hooks) == 6
+    assert len(hooks) == 7
     for name in hooks:
         argument = "cli" if name == "register_commands" else "register"
         assert f"#### {name}({argument})" in text, f"README lacks a heading for hook {name}"

@@ -7,9 +7,10 @@ One folder per method, SB3 / sb3-contrib style, each with a ``policies.py`` hold
   flow training (FlowPG's maximum likelihood, CV-Flow's reverse KL);
 - :mod:`acrl_policies.flowpg` — ``FlowPG`` (DDPG/TD3 acting through a frozen flow);
 - :mod:`acrl_policies.cvflow` — ``CVFlowSAC`` (SAC acting in the flow's latent space);
-- :mod:`acrl_policies.costs` — cost plumbing for on-policy SB3 algorithms;
+- :mod:`acrl_policies.costs` — cost plumbing for on- and off-policy SB3 algorithms;
 - :mod:`acrl_policies.ctrpo` — ``CTRPO`` (constrained TRPO);
-- :mod:`acrl_policies.lagrangian` — ``TRPOLagrangian`` and ``PPOLagrangian``;
+- :mod:`acrl_policies.cvpo` — ``CVPO`` (constrained variational policy optimization);
+- :mod:`acrl_policies.lagrangian` — ``TRPOLagrangian``, ``PPOLagrangian``, ``SACLagrangian``;
 - :mod:`acrl_policies.aram` — ``ARAM`` (acceptance-rejection + augmented MDP, MOSAC);
 - :mod:`acrl_policies.arm` — ``AcceptanceRejection`` (feasible ``predict`` for any SB3 model).
 
@@ -32,6 +33,8 @@ _LAZY = {
     "CTRPO": "acrl_policies.ctrpo",
     "TRPOLagrangian": "acrl_policies.lagrangian",
     "PPOLagrangian": "acrl_policies.lagrangian",
+    "SACLagrangian": "acrl_policies.lagrangian",
+    "CVPO": "acrl_policies.cvpo",
     "ARAM": "acrl_policies.aram",
     "AcceptanceRejection": "acrl_policies.arm",
 }

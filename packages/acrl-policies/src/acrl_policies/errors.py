@@ -11,6 +11,7 @@ catches every acrl failure; each message names the problem and the fix.
 - :class:`FlowAccuracyWarning` — flow training ended below a requested accuracy.
 - :class:`MissingCostError` — a cost-aware algorithm got an env without ``info["cost"]``.
 - :class:`InvalidCostLimitError` — a cost limit that is not a finite positive number.
+- :class:`InvalidSampleCountError` — too few actions sampled per state (CVPO's K < 2).
 - :class:`PreferenceError` — a preference vector that is not on the simplex (ARAM).
 - :class:`AcceptanceRejectionError` — bad acceptance-rejection settings (``M < 1``) or model.
 - :class:`MissingConstraintError` — an algorithm needs the env's constraint and found none.
@@ -27,6 +28,7 @@ __all__ = [
     "FlowError",
     "FlowNumericalError",
     "InvalidCostLimitError",
+    "InvalidSampleCountError",
     "MissingConstraintError",
     "MissingCostError",
     "PolicyError",
@@ -66,6 +68,13 @@ class MissingCostError(PolicyError, KeyError):
 
 class InvalidCostLimitError(PolicyError):
     """A cost limit (or a related setting) is not a finite positive number."""
+
+
+class InvalidSampleCountError(PolicyError):
+    """Too few actions sampled per state for a sample-based policy update (CVPO's K < 2).
+
+    The message names the parameter and a working value.
+    """
 
 
 class PreferenceError(PolicyError):

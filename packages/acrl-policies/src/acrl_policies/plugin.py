@@ -37,7 +37,7 @@ FLOW_PARTS: dict[str, tuple[str, str]] = {
     ),
 }
 
-# Safe RL with costs (C-TRPO, Lagrangian baselines) -------------------------------------
+# Safe RL with costs (C-TRPO, CVPO, Lagrangian baselines) -------------------------------
 COST_ALGORITHMS: dict[str, tuple[str, str]] = {
     "ctrpo": ("acrl_policies.ctrpo:CTRPO", "C-TRPO: TRPO with a cost-aware trust region (CMDP)"),
     "trpo_lagrangian": (
@@ -47,6 +47,14 @@ COST_ALGORITHMS: dict[str, tuple[str, str]] = {
     "ppo_lagrangian": (
         "acrl_policies.lagrangian:PPOLagrangian",
         "PPO-Lagrangian: PPO on the Lagrangian, multiplier by Adam (CMDP)",
+    ),
+    "cvpo": (
+        "acrl_policies.cvpo:CVPO",
+        "CVPO: off-policy EM with a cost-constrained E-step and KL-bounded M-step (CMDP)",
+    ),
+    "sac_lagrangian": (
+        "acrl_policies.lagrangian:SACLagrangian",
+        "SAC-Lagrangian: SAC with a cost critic, multiplier by Adam (CMDP)",
     ),
 }
 

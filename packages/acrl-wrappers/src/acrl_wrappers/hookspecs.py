@@ -39,6 +39,7 @@ __all__ = [
     "RegisterEnv",
     "RegisterPolicy",
     "RegisterProjector",
+    "RegisterSuite",
     "hookimpl",
     "hookspec",
 ]
@@ -121,6 +122,21 @@ class RegisterAlgorithm(Protocol):
         """Register one item (see the class docstring)."""
 
 
+class RegisterSuite(Protocol):
+    """``register(name, suite, *, doc="")``: a benchmark suite for ``acrl bench NAME``.
+
+    ``suite`` is a callable returning the suite as a mapping (for example one that reads
+    a YAML file shipped in the plugin's package), or a ``"module:attribute"`` string naming
+    such a callable or the mapping itself. The mapping's format is documented by
+    acrl-bench (``acrl bench --help``).
+    """
+
+    def __call__(
+        self, name: str, suite: Callable[[], Mapping[str, Any]] | str, *, doc: str = ""
+    ) -> None:
+        """Register one suite."""
+
+
 @hookspec
 def register_constraints(register: RegisterConstraint) -> None:
     """Register constraint families and named constraints.
@@ -188,6 +204,23 @@ def register_algorithms(register: RegisterAlgorithm) -> None:
 
     Args:
         register: see :class:`RegisterAlgorithm`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_suites(register: RegisterSuite) -> None:
+    """Register benchmark suites (runs as data) under names usable in ``acrl bench NAME``.
+
+    Args:
+        register: see :class:`RegisterSuite`.
+
+    Example:
+        >>> from acrl_wrappers import hookimpl
+        >>> @hookimpl
+        ... def register_suites(register):
+        ...     register("my-suite", "my_package.suites:load_my_suite", doc="my tasks x SAC")
 
     .. versionadded:: 0.1
     """

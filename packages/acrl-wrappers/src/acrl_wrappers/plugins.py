@@ -64,6 +64,7 @@ REGISTRATION_HOOKS = {
     "register_envs": "env",
     "register_policies": "policy",
     "register_algorithms": "algorithm",
+    "register_suites": "suite",
 }
 _UNKNOWN_ERRORS: dict[str, type[UnknownNameError]] = {
     "constraint": UnknownConstraintError,
@@ -75,6 +76,7 @@ _LIST_COMMANDS = {
     "env": "acrl envs",
     "policy": "acrl plugins",
     "algorithm": "acrl plugins",
+    "suite": "acrl bench --list",
 }
 
 

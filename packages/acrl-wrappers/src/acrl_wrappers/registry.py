@@ -42,7 +42,8 @@ class Entry:
     """One registered name.
 
     Attributes:
-        kind: ``"constraint"``, ``"projector"``, ``"env"``, ``"policy"`` or ``"algorithm"``.
+        kind: ``"constraint"``, ``"projector"``, ``"env"``, ``"policy"``, ``"algorithm"``
+            or ``"suite"``.
         name: the canonical name.
         target: the registered object, or a ``"module:attribute"`` string.
         plugin: name of the plugin that registered it.

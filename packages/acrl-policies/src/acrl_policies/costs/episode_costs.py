@@ -37,6 +37,7 @@ class EpisodeCosts:
         self.window = int(window)
         self.running = np.zeros(n_envs, dtype=np.float64)
         self.finished: deque[float] = deque(maxlen=self.window)
+        self.total_finished = 0  # episodes closed since creation (not capped by the window)
 
     def update(self, costs: np.ndarray, dones: np.ndarray) -> None:
         """Add one vectorised step's costs; close the episodes that ended.
@@ -48,6 +49,7 @@ class EpisodeCosts:
         self.running += costs
         for idx in np.flatnonzero(dones):
             self.finished.append(float(self.running[idx]))
+            self.total_finished += 1
             self.running[idx] = 0.0
 
     def reset_running(self) -> None:

@@ -4,9 +4,9 @@
   (``class CTRPO(CostOnPolicyAlgorithm, TRPO)``) that reads ``info["cost"]`` during
   rollouts, fills a :class:`~acrl_policies.costs.CostRolloutBuffer`, tracks episode
   costs, logs ``rollout/ep_cost_mean`` and fits the cost critic.
-- :func:`read_costs` — the per-step costs of a vectorised step, or a
-  :class:`~acrl_policies.errors.MissingCostError` that names the providers.
-- :func:`check_cost_limit` — validates a cost limit.
+- :func:`read_costs`, :func:`check_cost_limit` — re-exported from
+  :mod:`acrl_policies.costs.tracking`, where they live with the shared
+  :class:`~acrl_policies.costs.tracking.CostTracking`.
 """
 
 from __future__ import annotations
@@ -27,85 +27,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from acrl_policies.costs.buffers import CostRolloutBuffer
-from acrl_policies.costs.episode_costs import EpisodeCosts
-from acrl_policies.errors import InvalidCostLimitError, MissingCostError, PolicyError
+from acrl_policies.costs.tracking import CostTracking, check_cost_limit, read_costs
+from acrl_policies.errors import PolicyError
 
 if TYPE_CHECKING:
     from acrl_policies.costs.policies import CostActorCriticPolicy
 
 __all__ = ["CostOnPolicyAlgorithm", "check_cost_limit", "read_costs"]
-
-_COST_PROVIDERS = (
-    "Cost-aware algorithms learn from a per-step CMDP cost in info['cost']. Use a task "
-    "that reports it, such as gym.make('ACRL/SafeHopperVelocity-v1') (or another "
-    "ACRL/Safe*Velocity-v1 task), or an action-constrained task with an enforcement wrapper, "
-    "gym.make('ACRL/HopperM10-v0', enforce='project') or acrl.wrap(env, constraint, "
-    "enforce='project' | 'reject' | 'automdp' | 'monitor') (ConstraintMonitor only "
-    "measures), whose cost is 1.0 on each step whose proposed action was infeasible."
-)
-
-
-def read_costs(infos: Sequence[dict[str, Any]]) -> np.ndarray:
-    """The ``info["cost"]`` of each env of a vectorised step, as a float array.
-
-    Args:
-        infos: the ``infos`` list a ``VecEnv.step`` returned.
-
-    Raises:
-        MissingCostError: an env's ``info`` has no ``"cost"``, or it is NaN or inf.
-
-    Example:
-        >>> read_costs([{"cost": 1.0}, {"cost": 0.0}]).tolist()
-        [1.0, 0.0]
-        >>> read_costs([{"x_velocity": 0.3}])  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        acrl_policies.errors.MissingCostError: env 0 reported no info['cost'] (its info has ...
-    """
-    costs = np.empty(len(infos), dtype=np.float64)
-    for idx, info in enumerate(infos):
-        cost = info.get("cost")
-        if cost is None:
-            raise MissingCostError(
-                f"env {idx} reported no info['cost'] (its info has keys {sorted(info)}). "
-                + _COST_PROVIDERS
-            )
-        costs[idx] = float(cost)
-        if not math.isfinite(costs[idx]):
-            raise MissingCostError(
-                f"env {idx} reported info['cost'] = {cost!r}; costs must be finite"
-            )
-    return costs
-
-
-def check_cost_limit(cost_limit: float, name: str = "cost_limit") -> float:
-    """Return ``cost_limit`` as a float if it is finite and positive.
-
-    Args:
-        cost_limit: limit on the expected undiscounted episode cost.
-        name: the parameter's name, for the message.
-
-    Raises:
-        InvalidCostLimitError: the limit is not a finite positive number.
-
-    Example:
-        >>> check_cost_limit(25)
-        25.0
-        >>> check_cost_limit(0.0)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        acrl_policies.errors.InvalidCostLimitError: cost_limit must be a finite number > 0 ...
-    """
-    try:
-        value = float(cost_limit)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise InvalidCostLimitError(
-            f"{name} must be a finite number > 0 (the allowed expected episode cost, e.g. 25 "
-            f"for the ACRL/Safe*Velocity-v1 tasks), got {cost_limit!r}"
-        )
-    return value
 
 
 class _CostCollector(BaseCallback):
@@ -118,7 +46,7 @@ class _CostCollector(BaseCallback):
         return True
 
 
-class CostOnPolicyAlgorithm(OnPolicyAlgorithm):
+class CostOnPolicyAlgorithm(CostTracking, OnPolicyAlgorithm):
     """Cost plumbing for an SB3 on-policy algorithm, used as the first base class.
 
     ``class CTRPO(CostOnPolicyAlgorithm, TRPO)`` gets, without copying
@@ -178,9 +106,6 @@ class CostOnPolicyAlgorithm(OnPolicyAlgorithm):
         cost_window_size: int = 50,
         **kwargs: Any,
     ) -> None:
-        self.cost_limit = check_cost_limit(cost_limit)
-        if int(cost_window_size) < 1:
-            raise PolicyError(f"cost_window_size must be >= 1, got {cost_window_size!r}")
         buffer_class = kwargs.get("rollout_buffer_class") or CostRolloutBuffer
         if not issubclass(buffer_class, CostRolloutBuffer):
             raise PolicyError(
@@ -193,14 +118,7 @@ class CostOnPolicyAlgorithm(OnPolicyAlgorithm):
             "cost_gae_lambda": cost_gae_lambda,
             **(kwargs.get("rollout_buffer_kwargs") or {}),
         }
-        self.cost_window_size = int(cost_window_size)
-        self.episode_costs: EpisodeCosts | None = None
-        super().__init__(*args, **kwargs)
-
-    @property
-    def episode_cost_mean(self) -> float:
-        """J_c: mean undiscounted cost of the last ``cost_window_size`` finished episodes."""
-        return 0.0 if self.episode_costs is None else self.episode_costs.mean()
+        super().__init__(*args, cost_limit=cost_limit, cost_window_size=cost_window_size, **kwargs)
 
     def _setup_model(self) -> None:
         super()._setup_model()
@@ -210,26 +128,7 @@ class CostOnPolicyAlgorithm(OnPolicyAlgorithm):
                 f"{type(self.policy).__name__}. Use 'MlpPolicy' "
                 "(acrl_policies.costs.CostActorCriticPolicy) or a subclass of it"
             )
-        if self.episode_costs is None or len(self.episode_costs.running) != self.n_envs:
-            self.episode_costs = EpisodeCosts(self.n_envs, self.cost_window_size)
-
-    def _setup_learn(
-        self,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        reset_num_timesteps: bool = True,
-        tb_log_name: str = "run",
-        progress_bar: bool = False,
-    ) -> tuple[int, BaseCallback]:
-        env_reset = reset_num_timesteps or self._last_obs is None
-        result = super()._setup_learn(
-            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
-        )
-        if reset_num_timesteps or self.episode_costs is None:
-            self.episode_costs = EpisodeCosts(self.n_envs, self.cost_window_size)
-        elif env_reset:
-            self.episode_costs.reset_running()
-        return result
+        self._ensure_episode_costs()
 
     def _init_callback(self, callback: MaybeCallback, progress_bar: bool = False) -> BaseCallback:
         # The narrow hook into OnPolicyAlgorithm.collect_rollouts: a callback that runs first.
@@ -242,9 +141,7 @@ class CostOnPolicyAlgorithm(OnPolicyAlgorithm):
 
     def _record_step_costs(self, infos: Sequence[dict[str, Any]], dones: np.ndarray) -> None:
         """Store one vectorised step's costs in the buffer (before SB3 adds the step)."""
-        costs = read_costs(infos)
-        assert self.episode_costs is not None  # set by _setup_model
-        self.episode_costs.update(costs, dones)
+        costs = self._track_step_costs(infos, dones)
         for idx in np.flatnonzero(dones):
             info = infos[int(idx)]
             if info.get("terminal_observation") is not None and info.get("TimeLimit.truncated"):
@@ -322,12 +219,6 @@ class CostOnPolicyAlgorithm(OnPolicyAlgorithm):
         if value_losses:
             self.logger.record("train/value_loss", value_loss_mean)
         return value_loss_mean, float(np.mean(cost_losses))
-
-    def dump_logs(self, iteration: int = 0) -> None:
-        """SB3's logs plus ``rollout/ep_cost_mean`` (J_c)."""
-        if self.episode_costs is not None and self.episode_costs.finished:
-            self.logger.record("rollout/ep_cost_mean", self.episode_cost_mean)
-        super().dump_logs(iteration)
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts, tensors = super()._get_torch_save_params()

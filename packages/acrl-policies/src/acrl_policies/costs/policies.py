@@ -2,6 +2,8 @@
 
 - :class:`CostActorCriticPolicy` — adds ``cost_value_net`` (V_c) and its own optimizer.
 - ``MlpPolicy`` — its alias, used by ``CTRPO``, ``TRPOLagrangian`` and ``PPOLagrangian``.
+- :class:`CostSACPolicy` — SB3's ``SACPolicy`` plus a twin cost critic Q_c and its target,
+  used by ``SACLagrangian`` and (with an old actor) ``CVPO``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from functools import partial
 
 import numpy as np
 import torch as th
-from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy, ContinuousCritic
 from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
+from stable_baselines3.sac.policies import SACPolicy
 from torch import nn
 
-__all__ = ["CostActorCriticPolicy", "MlpPolicy"]
+__all__ = ["CostActorCriticPolicy", "CostSACPolicy", "MlpPolicy"]
 
 
 class CostActorCriticPolicy(ActorCriticPolicy):
@@ -78,3 +81,50 @@ class CostActorCriticPolicy(ActorCriticPolicy):
 
 
 MlpPolicy = CostActorCriticPolicy
+
+
+class CostSACPolicy(SACPolicy):
+    """SB3's ``SACPolicy`` plus a twin cost critic Q_c(s, a) and its target network.
+
+    The cost critic is a ``ContinuousCritic`` built like the reward critic (same
+    ``net_arch``, ``n_critics`` twins, activation), always with its own features
+    extractor, and its target starts as a copy. It has its own optimizer,
+    ``cost_critic.optimizer`` (the policy's optimizer class and kwargs), so the
+    off-policy cost-aware algorithms (:class:`~acrl_policies.costs.CostOffPolicyAlgorithm`)
+    fit it by TD on the stored costs, next to SB3's reward critic. The actor is SAC's
+    tanh-squashed Gaussian with a state-dependent standard deviation.
+
+    Args:
+        *args: as ``SACPolicy``.
+        **kwargs: as ``SACPolicy``.
+
+    Example:
+        >>> import gymnasium as gym
+        >>> from stable_baselines3.common.utils import ConstantSchedule
+        >>> env = gym.make("Pendulum-v1")
+        >>> policy = CostSACPolicy(env.observation_space, env.action_space,
+        ...                        ConstantSchedule(1e-3), net_arch=[16])
+        >>> [q.shape for q in policy.cost_critic(th.zeros(5, 3), th.zeros(5, 1))]
+        [torch.Size([5, 1]), torch.Size([5, 1])]
+
+    Change logs:
+        - v0.1.0 - Initially added.
+    """
+
+    cost_critic: ContinuousCritic
+    cost_critic_target: ContinuousCritic
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        self.cost_critic = self.make_critic(features_extractor=None)
+        self.cost_critic_target = self.make_critic(features_extractor=None)
+        self.cost_critic_target.load_state_dict(self.cost_critic.state_dict())
+        self.cost_critic_target.set_training_mode(False)
+        self.cost_critic.optimizer = self.optimizer_class(  # type: ignore[call-arg]
+            self.cost_critic.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )
+
+    def set_training_mode(self, mode: bool) -> None:
+        """Put actor, reward and cost critics in training (or evaluation) mode."""
+        super().set_training_mode(mode)
+        self.cost_critic.set_training_mode(mode)

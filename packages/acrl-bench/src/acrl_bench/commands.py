@@ -1,0 +1,232 @@
+"""The commands ``acrl train``, ``acrl evaluate`` and ``acrl bench`` (click)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from acrl_bench.config import DEFAULT_RUN, ENFORCE_MODES, RunConfig
+from acrl_wrappers.default_plugins.commands import _parse_params, _parse_value
+
+__all__ = ["bench", "evaluate", "train"]
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Turn acrl's errors into a one-line ``Error: ...`` and exit status 1, not a traceback."""
+    from acrl_wrappers.errors import AcrlError
+
+    try:
+        yield
+    except AcrlError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _config_from_options(options: dict[str, Any]) -> RunConfig:
+    """The run config from ``acrl train``'s options: YAML first, then flags on top."""
+    from acrl_bench.hyperparams import load_hyperparams, split_run_keys
+
+    chosen = {k: v for k, v in options.items() if v not in (None, ())}
+    base = RunConfig() if {"algo", "env", "constraint"} & set(chosen) else DEFAULT_RUN
+    config = base.replace(algo=options["algo"], env=options["env"])
+    hyperparams = dict(config.hyperparams) if base is DEFAULT_RUN else {}
+    extras: dict[str, Any] = {}
+    if options["hyperparams"]:
+        run_keys, algo_keys = split_run_keys(load_hyperparams(options["hyperparams"], config.env))
+        extras.update(run_keys)
+        hyperparams.update(algo_keys)
+    run_keys, algo_keys = split_run_keys(_parse_params(options["param"]))
+    extras.update(run_keys)
+    hyperparams.update(algo_keys)
+    if base is DEFAULT_RUN and options["enforce"] not in (None, DEFAULT_RUN.enforce):
+        config = config.replace(wrapper_kwargs={})  # the defaults are AutoMDP's options
+    constraint = options["constraint"]
+    return config.replace(
+        **extras,
+        constraint=_parse_value(constraint)
+        if constraint and constraint.startswith("{")
+        else constraint,
+        enforce=options["enforce"],
+        steps=options["steps"],
+        seed=options["seed"],
+        n_envs=options["n_envs"],
+        save_freq=options["save_freq"],
+        hyperparams=hyperparams,
+    )
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.option(
+    "--algo",
+    help="algorithm: sac, ppo, td3, trpo, tqc, aram, flowpg, cvflow_sac, ctrpo, cvpo, ... "
+    "(acrl plugins)",
+)
+@click.option(
+    "--env", help="Gymnasium id, e.g. ACRL/HalfCheetahO20-v0 (acrl envs lists the ACRL/ tasks)"
+)
+@click.option("--constraint", help="constraint name or JSON spec (default: the task's own)")
+@click.option(
+    "--enforce",
+    type=click.Choice(ENFORCE_MODES),
+    help="enforcement wrapper (default: project if there is a constraint)",
+)
+@click.option("-n", "--steps", type=int, help="total env steps [default: 10000]")
+@click.option("--seed", type=int, help="seed of the envs and the algorithm [default: 0]")
+@click.option("--n-envs", "n_envs", type=int, help="parallel envs [default: 1]")
+@click.option(
+    "--hyperparams",
+    type=click.Path(exists=True, dir_okay=False),
+    help="zoo-style YAML keyed by env id (and 'default')",
+)
+@click.option(
+    "-p",
+    "--param",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="an algorithm hyperparameter (JSON value); repeatable",
+)
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False),
+    help="the run directory [default: runs/<algo>/<env>_<n>]",
+)
+@click.option(
+    "--log-root",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="parent of the default run directories",
+)
+@click.option("--save-freq", type=int, help="env steps between checkpoints [default: 10000]")
+@click.option(
+    "--resume",
+    type=click.Path(exists=True, file_okay=False),
+    help="continue RUN_DIR from its newest checkpoint",
+)
+@click.option(
+    "--threads", default=1, show_default=True, help="torch threads (small MLPs run fastest on one)"
+)
+@click.option("--progress/--no-progress", default=True, help="show a progress bar")
+def train(**options: Any) -> None:
+    """Train an agent into a run directory and print a short report.
+
+    Without options: stock SAC + AutoMDP on ACRL/ReacherL2-v0 for 10,000 steps (about
+    two minutes on two CPU cores). Ctrl-C saves a checkpoint; --resume RUN_DIR continues.
+    """
+    import torch
+
+    from acrl_bench.train import TrainingInterrupted, new_run, train_run
+
+    torch.set_num_threads(options["threads"])
+    with _clear_errors():
+        if options["resume"]:
+            run_dir = Path(options["resume"])
+            click.echo(f"resuming {run_dir}")
+        else:
+            config = _config_from_options(options)
+            run_dir = new_run(config, options["log_dir"], options["log_root"])
+            resolved = config.resolved()
+            click.echo(
+                f"training {resolved.algo} on {resolved.env} for {resolved.steps} steps "
+                f"(enforce {resolved.enforce}) into {run_dir}"
+            )
+        try:
+            report = train_run(
+                run_dir,
+                steps=options["steps"] if options["resume"] else None,
+                progress_bar=options["progress"],
+            )
+        except TrainingInterrupted as exc:
+            click.echo(f"\n{exc}", err=True)
+            sys.exit(130)
+    click.echo(report.text())
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--episodes", default=10, show_default=True, help="evaluation episodes")
+@click.option(
+    "--samples",
+    default=100,
+    show_default=True,
+    help="policy samples per visited state for the valid-action rate",
+)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def evaluate(run_dir: str, episodes: int, samples: int, as_json: bool) -> None:
+    """Evaluate the model of RUN_DIR: return, cost, valid-action rate, violations, QP, µs/action."""
+    from acrl_bench.evaluate import dumps, evaluate_run, format_evaluation
+
+    with _clear_errors():
+        result = evaluate_run(run_dir, episodes=episodes, samples=samples)
+    click.echo(dumps(result) if as_json else format_evaluation(result))
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.argument("suite", required=False)
+@click.option("--list", "list_suites", is_flag=True, help="list the registered suites and exit")
+@click.option("--seeds", help="seeds: a count (3) or a list (0,4,7) [default: the suite's]")
+@click.option("--steps", type=int, help="env steps of every run [default: the suite's]")
+@click.option("--scale", type=float, help="multiply every run's steps (e.g. 0.1 for a trial)")
+@click.option(
+    "--eval-episodes", type=int, help="evaluation episodes per run [default: the suite's]"
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool; ray: Ray tasks (pip install 'acrl-bench[ray]')",
+)
+@click.option("--address", help="Ray cluster address (default: start Ray on this machine)")
+@click.option("-j", "--jobs", "workers", type=int, help="parallel runs [default: CPU count]")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="output folder [default: bench/<suite>]"
+)
+@click.option("--report-only", is_flag=True, help="rewrite the report from finished runs")
+def bench(suite: str | None, list_suites: bool, **options: Any) -> None:
+    """Run the benchmark SUITE and write summary.md with tables and learning curves.
+
+    Finished runs are skipped, so re-running an interrupted sweep continues it; a crashed
+    run is recorded with its traceback and the others go on.
+    """
+    from acrl_bench.report import write_report
+    from acrl_bench.suite import registered_suite
+    from acrl_bench.sweep import run_suite
+    from acrl_wrappers.plugins import default_host
+
+    if list_suites or suite is None:
+        for entry in default_host().registry("suite"):
+            click.echo(f"{entry.name:<16} {entry.plugin:<10} {entry.summary}")
+        if suite is None and not list_suites:
+            click.echo("\nrun one with: acrl bench NAME (acrl bench --help for options)")
+        return
+    with _clear_errors():
+        seeds = options["seeds"]
+        if seeds is not None:
+            seeds = [int(s) for s in seeds.split(",")] if "," in seeds else int(seeds)
+        expanded = registered_suite(
+            suite,
+            seeds=seeds,
+            steps=options["steps"],
+            scale=options["scale"],
+            eval_episodes=options["eval_episodes"],
+        )
+        out = Path(options["out"] or Path("bench") / expanded.name)
+        if not options["report_only"]:
+            counts = run_suite(
+                expanded,
+                out,
+                backend=options["backend"],
+                workers=options["workers"],
+                address=options["address"],
+                echo=click.echo,
+            )
+            click.echo(
+                f"done {counts['done']}, failed {counts['failed']}, skipped {counts['skipped']}"
+            )
+        click.echo(f"report: {write_report(expanded, out)}")

@@ -1,0 +1,287 @@
+"""CVPO and SACLagrangian: the E- and M-step maths, the cost plumbing, learning, save/load."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.logger import configure
+from torch.distributions import Normal, kl_divergence
+
+import acrl_wrappers as acrl
+from acrl_policies import CVPO, SACLagrangian
+from acrl_policies.costs import CostReplayBuffer, CostSACPolicy
+from acrl_policies.cvpo import (
+    CVPOPolicy,
+    cost_threshold,
+    decoupled_gaussian_kl,
+    estep_dual,
+    variational_weights,
+    weighted_log_likelihood,
+)
+from acrl_policies.errors import (
+    InvalidCostLimitError,
+    InvalidSampleCountError,
+    MissingCostError,
+    PolicyError,
+)
+
+ALGORITHMS = [CVPO, SACLagrangian]
+# small networks, training from step 64, a round of 4 gradient steps every 32 env steps
+TINY = {
+    "learning_starts": 64,
+    "batch_size": 32,
+    "train_freq": 32,
+    "gradient_steps": 4,
+    "policy_kwargs": {"net_arch": [32, 32]},
+    "seed": 0,
+}
+TASK = "ACRL/SafeHopperVelocity-v1"
+
+
+def make(task: str = TASK, **kwargs) -> gym.Env:
+    acrl.load_plugins()
+    return gym.make(task, **kwargs)
+
+
+def q_batch(seed: int = 0, n_samples: int = 16, batch: int = 8) -> tuple[th.Tensor, th.Tensor]:
+    gen = th.Generator().manual_seed(seed)
+    q_rewards = th.randn(n_samples, batch, generator=gen) * 3.0
+    q_costs = th.rand(n_samples, batch, generator=gen) * 4.0
+    return q_rewards, q_costs
+
+
+# E-step ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "gamma", "steps", "expected"),
+    [(25, 0.98, 1000, 1.25), (25, 0.995, 1000, 4.97), (10, 0.99, 1000, 1.0), (25, 1.0, 1000, 25)],
+)
+def test_cost_threshold_examples(limit, gamma, steps, expected):
+    assert cost_threshold(limit, gamma, steps) == pytest.approx(expected, abs=0.005)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5, 3.0])
+@pytest.mark.parametrize("eta", [0.1, 1.0, 20.0])
+def test_weights_are_a_distribution_over_the_samples_of_each_state(eta, lam):
+    q_rewards, q_costs = q_batch()
+    weights = variational_weights(q_rewards, q_costs, eta, lam)
+    assert weights.shape == q_rewards.shape and (weights >= 0).all()
+    th.testing.assert_close(weights.sum(dim=0), th.ones(q_rewards.shape[1]))
+
+
+def test_weights_shift_toward_low_cost_samples_as_lambda_grows():
+    q_rewards, q_costs = q_batch()
+    expected_costs = [
+        (variational_weights(q_rewards, q_costs, 1.0, lam) * q_costs).sum(dim=0)
+        for lam in (0.0, 0.5, 2.0, 10.0)
+    ]
+    for lower, higher in zip(expected_costs[1:], expected_costs[:-1], strict=True):
+        assert (lower <= higher + 1e-6).all()
+    # with a huge λ the weight goes to each state's cheapest sample
+    cheapest = q_costs.argmin(dim=0)
+    assert th.equal(variational_weights(q_rewards, q_costs, 1.0, 1e4).argmax(dim=0), cheapest)
+
+
+def test_dual_matches_its_definition_and_decreases_under_adam():
+    q_rewards, q_costs = q_batch(1)
+    eta, lam = th.tensor(0.7), th.tensor(0.3)
+    direct = (
+        eta * 0.02
+        + lam * 1.25
+        + eta * th.log(th.exp((q_rewards - lam * q_costs) / eta).mean(dim=0)).mean()
+    )
+    th.testing.assert_close(estep_dual(eta, lam, q_rewards, q_costs, 0.02, 1.25), direct)
+
+    dual = th.tensor([1.0, 0.0], requires_grad=True)  # FSRL's start: η = 1, λ = 0
+    adam = th.optim.Adam([dual], lr=0.02)
+    losses = []
+    for _ in range(200):
+        loss = estep_dual(dual[0], dual[1], q_rewards, q_costs, 0.02, 1.25)
+        losses.append(loss.item())
+        adam.zero_grad()
+        loss.backward()
+        adam.step()
+        with th.no_grad():
+            dual.clamp_(1e-6, 20.0)
+    assert losses[-1] < losses[0]
+    assert all(b <= a + 1e-4 for a, b in itertools.pairwise(losses))
+    assert dual[1].item() > 0  # mean Q_c ≈ 2 > ξ = 1.25: the constraint is active
+
+
+# M-step ---------------------------------------------------------------------------------
+
+
+def test_decoupled_kls_are_zero_at_equal_distributions():
+    gen = th.Generator().manual_seed(0)
+    mean, std = th.randn(6, 3, generator=gen), th.rand(6, 3, generator=gen) + 0.1
+    kl_mean, kl_std = decoupled_gaussian_kl(mean, std, mean.clone(), std.clone())
+    assert kl_mean.item() == 0.0 and kl_std.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_decoupled_kls_match_torch_distributions():
+    gen = th.Generator().manual_seed(1)
+    mean_old, std_old = th.randn(6, 3, generator=gen), th.rand(6, 3, generator=gen) + 0.2
+    mean, std = th.randn(6, 3, generator=gen), th.rand(6, 3, generator=gen) + 0.2
+    kl_mean, kl_std = decoupled_gaussian_kl(mean_old, std_old, mean, std)
+    old = Normal(mean_old, std_old)
+    expected_mean = kl_divergence(old, Normal(mean, std_old)).sum(-1).mean()
+    expected_std = kl_divergence(old, Normal(mean_old, std)).sum(-1).mean()
+    th.testing.assert_close(kl_mean, expected_mean)
+    th.testing.assert_close(kl_std, expected_std)
+
+
+def test_weighted_likelihood_pulls_the_mean_toward_the_heavy_samples():
+    mean_old, std_old = th.zeros(1, 1), th.ones(1, 1)
+    samples = th.tensor([[[-1.0]], [[2.0]]])  # (K=2, B=1, d=1)
+    weights = th.tensor([[0.1], [0.9]])
+    mean = th.zeros(1, 1, requires_grad=True)
+    value = weighted_log_likelihood(weights, samples, mean_old, std_old, mean, std_old)
+    (grad,) = th.autograd.grad(value, mean)
+    assert grad.item() > 0  # ascent moves μ toward 2
+
+
+# the algorithms -------------------------------------------------------------------------
+
+
+def train_logs(model, tmp_path, steps: int) -> list[dict[str, str]]:
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(steps, log_interval=1)
+    header, *rows = (tmp_path / "progress.csv").read_text().splitlines()
+    return [dict(zip(header.split(","), row.split(","), strict=True)) for row in rows]
+
+
+def test_cvpo_learns_and_logs(tmp_path):
+    model = CVPO("MlpPolicy", make(), **TINY)
+    before = [p.detach().clone() for p in model.actor.parameters()]
+    logs = train_logs(model, tmp_path, 320)
+    assert model._n_updates == 8 * 4  # rounds after steps 96, 128, ..., 320
+    after = list(model.actor.parameters())
+    assert any(not th.equal(a, b) for a, b in zip(before, after, strict=True))
+    # actor_old is synced after every round
+    for a, b in zip(model.policy.actor_old.parameters(), after, strict=True):
+        assert th.equal(a, b)
+    assert all(th.isfinite(p).all() for p in model.policy.parameters())
+    assert model.cost_threshold == pytest.approx(1.25, abs=0.005)
+    trained = [row for row in logs if row.get("train/eta")]
+    assert trained and "rollout/ep_cost_mean" in logs[-1]
+    last = trained[-1]
+    assert 1e-6 <= float(last["train/eta"]) <= 20 and 0 <= float(last["train/lambda"]) <= 20
+    for key in ("train/kl_mean", "train/kl_std", "train/cost_critic_loss", "train/q_cost"):
+        assert math.isfinite(float(last[key]))
+    assert 0 <= float(last["train/mstep_dual_mean"]) <= 0.5
+    # the replay buffer holds the costs the env reported
+    buffer = model.replay_buffer
+    assert isinstance(buffer, CostReplayBuffer)
+    assert buffer.costs[: buffer.pos].sum() == pytest.approx(
+        sum(model.episode_costs.finished) + model.episode_costs.running.sum(), rel=1e-4
+    )
+
+
+def test_sac_lagrangian_learns_and_raises_lambda_over_the_limit(tmp_path):
+    # Pendulum monitored against a box of half its range: random actions cost ~100 per episode
+    env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1}, enforce="monitor")
+    model = SACLagrangian("MlpPolicy", env, cost_limit=10, **TINY)
+    logs = train_logs(model, tmp_path, 640)  # three Pendulum episodes of 200 steps
+    assert model.episode_costs.total_finished == 3
+    assert model.lagrangian_multiplier > 0.001  # J_c > 10: λ rose, once per episode
+    assert float(logs[-1]["rollout/ep_cost_mean"]) > 10
+    assert math.isfinite(float(logs[-1]["train/cost_critic_loss"]))
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_save_load_round_trip(algo, tmp_path):
+    model = algo("MlpPolicy", make(), **TINY).learn(160)
+    obs = np.stack([model.observation_space.sample() for _ in range(5)])
+    actions, _ = model.predict(obs, deterministic=True)
+    model.save(tmp_path / "model")
+    loaded = algo.load(tmp_path / "model", env=make())
+    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], actions)
+    assert loaded.cost_limit == 25.0
+    for a, b in zip(
+        loaded.policy.cost_critic.parameters(), model.policy.cost_critic.parameters(), strict=True
+    ):
+        assert th.equal(a, b)
+    saved = model.policy.cost_critic.optimizer.state_dict()["state"][0]["exp_avg"]
+    assert th.equal(loaded.policy.cost_critic.optimizer.state_dict()["state"][0]["exp_avg"], saved)
+    if algo is CVPO:
+        assert (loaded.eta, loaded.lagrange_multiplier) == (model.eta, model.lagrange_multiplier)
+        assert loaded.sample_action_num == 16 and loaded.max_episode_steps == 1000
+    loaded.learn(64, reset_num_timesteps=False)
+    assert loaded.num_timesteps == 224
+
+
+def test_progress_bar():
+    CVPO("MlpPolicy", make(), **TINY).learn(96, progress_bar=True)
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_fewer_than_two_samples_is_an_error_naming_the_fix(k):
+    with pytest.raises(InvalidSampleCountError, match=r"sample_action_num.*16"):
+        CVPO("MlpPolicy", make(), sample_action_num=k)
+    assert issubclass(InvalidSampleCountError, PolicyError)
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_missing_cost_is_an_error_at_the_first_step(algo):
+    model = algo("MlpPolicy", gym.make("Hopper-v5"), **TINY)
+    with pytest.raises(MissingCostError, match="info\\['cost'\\]"):
+        model.learn(10)
+    assert model.num_timesteps == 1
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+@pytest.mark.parametrize("limit", [0.0, -5.0, math.nan, math.inf])
+def test_bad_cost_limit_is_an_error(algo, limit):
+    with pytest.raises(InvalidCostLimitError):
+        algo("MlpPolicy", make(), cost_limit=limit)
+
+
+def test_other_bad_settings_are_errors():
+    with pytest.raises(PolicyError, match="mstep_kl_std"):
+        CVPO("MlpPolicy", make(), mstep_kl_std=0.0)
+    with pytest.raises(PolicyError, match="n_steps"):
+        SACLagrangian("MlpPolicy", make(), n_steps=3)
+    env = make()
+    with pytest.raises(PolicyError, match="CostReplayBuffer"):
+        CVPO("MlpPolicy", env, replay_buffer_class=ReplayBuffer)
+
+
+def test_cost_replay_buffer_samples_costs_with_their_transitions():
+    box = spaces.Box(-10, 10, (1,))
+    buffer = CostReplayBuffer(40, box, spaces.Box(-1, 1, (1,)), device="cpu", n_envs=2)
+    for step in range(20):
+        obs = np.array([[step], [100 + step]], dtype=np.float32)
+        buffer.add(obs, obs, np.zeros((2, 1)), np.zeros(2), np.zeros(2),
+                   [{"cost": float(step)}, {"cost": 100.0 + step}])  # fmt: skip
+    data = buffer.sample(64)
+    th.testing.assert_close(data.costs, data.observations)  # each cost beside its own obs
+
+
+def test_policy_aliases_and_registered_names():
+    from acrl_wrappers.plugins import default_host
+
+    assert CVPO.policy_aliases == {"MlpPolicy": CVPOPolicy}
+    assert SACLagrangian.policy_aliases == {"MlpPolicy": CostSACPolicy}
+    acrl.load_plugins()
+    registry = default_host().registry("algorithm")
+    assert registry.get("cvpo").load() is CVPO
+    assert registry.get("sac_lagrangian").load() is SACLagrangian
+
+
+def test_readme_snippet_runs(capsys):
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2] / "packages" / "acrl-policies" / "README.md"
+    section = readme.read_text().split("## CVPO and SAC-Lagrangian")[1]
+    snippet = section.split("```python\n")[1].split("```")[0]
+    exec(compile(snippet, str(readme), "exec"), {})
+    threshold, multiplier_ok = capsys.readouterr().out.split()
+    assert threshold == "1.25" and multiplier_ok == "True"
