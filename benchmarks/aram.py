@@ -182,7 +182,7 @@ def run_one(method: str, task: str, seed: int, args: Args) -> dict[str, Any]:
     model.learn(args.steps, callback=metrics)
     seconds = time.perf_counter() - start
     sim_steps = metrics.steps - metrics.self_loops
-    qp = metrics.qp_solves + (model.policy_projections if isinstance(model, ARAM) else 0)
+    qp = metrics.qp_solves + (model.safety_net.projections if isinstance(model, ARAM) else 0)
     episodes = 1 if args.quick else EVAL_EPISODES[task]
     result = evaluate(model, task, episodes)
     states = result.pop("states")[: args.timing_states]
@@ -200,7 +200,7 @@ def run_one(method: str, task: str, seed: int, args: Args) -> dict[str, Any]:
         "train_minutes": seconds / 60,
     }
     if isinstance(model, ARAM):
-        row["self_loops"] = model.self_loops_total
+        row["self_loops"] = model.safety_net.self_loops
     print(json.dumps(row), flush=True)
     return row
 

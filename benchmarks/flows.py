@@ -214,13 +214,15 @@ def rl_table(args: Args) -> list[str]:
         if name == "SAC + ProjectAction":
             train_projected = metrics.projections / metrics.steps
         else:
-            train_projected = model.policy_projections / model.policy_actions
+            train_projected = model.safety_net.projections / model.safety_net.proposals
         eval_env = gym.make("ACRL/ReacherL2-v0", enforce="project")
         ret, eval_projected = evaluate(model, eval_env, 5 if args.quick else 20, seed=1000)
         if name != "SAC + ProjectAction":  # the policy's own safety net acts before the env's
-            before = model.policy_projections
+            before = model.safety_net.projections
             ret, _ = evaluate(model, eval_env, 5 if args.quick else 20, seed=1000)
-            eval_projected = (model.policy_projections - before) / (50 * (5 if args.quick else 20))
+            eval_projected = (model.safety_net.projections - before) / (
+                50 * (5 if args.quick else 20)
+            )
         rows.append(
             f"| {name} | {args.rl_steps} | {ret:.2f} | {train_projected:.3f} | "
             f"{eval_projected:.3f} | {seconds / 60:.1f} | {args.rl_steps / seconds:.0f} |"

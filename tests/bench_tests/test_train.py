@@ -124,3 +124,26 @@ def test_cost_task_without_constraint_trains_and_evaluates(tmp_path):
     result = evaluate_run(report.run_dir, episodes=1)
     assert result["valid_action_rate"] is None and result["executed_violations"] is None
     assert np.isfinite(result["episode_cost"])
+
+
+def test_method_with_its_own_safety_net_is_counted_from_the_model(tmp_path):
+    """ARAM rejects and projects before the wrapper: the report reads ARAM's own counts."""
+    config = RunConfig(
+        algo="aram",
+        env="ACRL/ReacherL2-v0",
+        enforce="project",
+        steps=300,
+        hyperparams={**SMALL, "max_proposals": 2},
+    )
+    report = train(config, log_root=tmp_path, progress_bar=False)
+    summary = report.summary()
+    net = report.totals
+    # uniform warm-up proposals land in the disc a1² + a2² <= 0.05 about 4 % of the time
+    assert summary["violation_rate"] == pytest.approx(net["net_infeasible"] / net["net_proposals"])
+    assert summary["violation_rate"] > 0.5 and summary["self_loop_rate"] > 0.5
+    assert summary["projections"] == summary["qp_solves"] == net["net_projections"] > 50
+    rows = read_episodes(report.run_dir / "episodes.csv")
+    assert rows and all(row["valid_rate"] < 0.5 for row in rows)
+    result = evaluate_run(report.run_dir, episodes=1, samples=10)
+    assert result["executed_violations"] == 0
+    assert 0 <= result["projections"] <= result["executed_steps"]  # this evaluation's only

@@ -79,7 +79,7 @@ def test_rejected_proposals_are_self_loops_with_the_penalty_vector():
     buffer = model.replay_buffer
     loops = buffer.self_loops
     n = loops.size()
-    assert n == model.self_loops_total > 40  # the ball holds ~4% of the box
+    assert n == model.safety_net.self_loops > 40  # the ball holds ~4% of the box
     obs = loops.observations[:n, 0]
     np.testing.assert_array_equal(loops.next_observations[:n, 0], obs)
     np.testing.assert_allclose(buffer.self_loop_reward_vectors[:n], [[0.0, -0.3]] * n)
@@ -99,8 +99,27 @@ def test_fallback_projects_and_stores_the_penalty():
     model = make(env, max_proposals=1, kappa=0.2, learning_starts=100)
     model.learn(30)
     assert probe.infeasible == 0
-    assert model.policy_projections > 20  # one uniform proposal rarely lands in 1% of the box
-    assert (model.replay_buffer.reward_vectors[:30, 1] == -0.2).sum() == model.policy_projections
+    assert model.safety_net.projections > 20  # one uniform proposal rarely lands in 1% of the box
+    assert (
+        model.replay_buffer.reward_vectors[:30, 1] == -0.2
+    ).sum() == model.safety_net.projections
+
+
+def test_safety_net_counts_every_proposal_and_survives_save_load(tmp_path):
+    box = {"name": "box", "dim": 1, "low": -0.2, "high": 0.2}
+    env = acrl.wrap(gym.make("Pendulum-v1"), box, enforce="monitor")
+    model = make(env, max_proposals=4, learning_starts=100)
+    model.learn(40)
+    net = model.safety_net
+    accepted = 40 - net.projections  # steps whose ARM found a feasible proposal
+    assert net.proposals == net.infeasible + accepted
+    assert net.self_loops == net.infeasible > 0  # every rejected proposal is a self-loop
+    assert net.valid_rate == pytest.approx(accepted / net.proposals)
+    proposals = net.proposals
+    model.predict(np.zeros(3, dtype=np.float32), deterministic=True)
+    assert model.safety_net.proposals == proposals + 1
+    model.save(tmp_path / "aram.zip")
+    assert ARAM.load(tmp_path / "aram.zip").safety_net == model.safety_net
 
 
 def test_proposals_are_one_forward_pass_and_one_violation_call():

@@ -78,8 +78,8 @@ def test_learns_and_sends_only_feasible_actions(algo, task, flows):
     model.learn(300, progress_bar=True)
     assert probe.steps == 300
     assert probe.infeasible == 0, f"{probe.infeasible} infeasible actions left the algorithm"
-    assert model.policy_actions == 300
-    assert 0 <= model.policy_projections <= 300
+    assert model.safety_net.proposals == 300
+    assert 0 <= model.safety_net.projections <= 300
     assert model.replay_buffer.size() == 300
 
 

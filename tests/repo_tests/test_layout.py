@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_test_module_basenames_are_unique():
-    """Test folders have no ``__init__.py``, so pytest imports test modules by basename.
+def test_every_test_folder_is_a_package():
+    """Every folder holding test modules has an ``__init__.py``.
 
-    Two ``test_cli.py`` files in different folders make collection fail with
-    "import file mismatch"; name test modules after their package instead.
+    Pytest then imports ``bench_tests.conftest`` and ``wrappers_tests.conftest`` under
+    different names and two folders may both hold a ``test_cli.py``; without it, running
+    two folders together fails with "import file mismatch".
     """
-    paths_by_name: dict[str, list[str]] = defaultdict(list)
-    for folder in (ROOT / "tests", ROOT / "plugins"):
-        for path in folder.rglob("test_*.py"):
-            if ".venv" not in path.parts:
-                paths_by_name[path.name].append(str(path.relative_to(ROOT)))
-    clashes = {name: paths for name, paths in paths_by_name.items() if len(paths) > 1}
-    assert not clashes, f"rename these test modules so each basename is unique: {clashes}"
+    folders = {
+        path.parent
+        for base in (ROOT / "tests", *(ROOT / "plugins").glob("*/tests"))
+        for path in base.rglob("test_*.py")
+    }
+    missing = sorted(str(f.relative_to(ROOT)) for f in folders if not (f / "__init__.py").exists())
+    assert folders and not missing, f"add an __init__.py to {missing}"

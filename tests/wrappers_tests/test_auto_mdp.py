@@ -8,7 +8,7 @@ import pytest
 
 import acrl_wrappers as acrl
 from acrl_wrappers.errors import ConstraintError
-from wrappers_helpers import probed
+from wrappers_tests.wrappers_helpers import probed
 
 OUTSIDE = np.array([0.9, 0.9])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wrappers_helpers import probed
+from wrappers_tests.wrappers_helpers import probed
 
 
 def test_monitor_executes_infeasible_actions_unchanged_and_counts_them():

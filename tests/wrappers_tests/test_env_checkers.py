@@ -10,7 +10,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import acrl_wrappers as acrl
-from wrappers_helpers import MUJOCO_CONSTRAINTS, WRAPPERS
+from wrappers_tests.wrappers_helpers import MUJOCO_CONSTRAINTS, WRAPPERS
 
 
 @pytest.mark.parametrize("enforce", sorted(WRAPPERS))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from wrappers_helpers import MUJOCO_CONSTRAINTS, probed
+from wrappers_tests.wrappers_helpers import MUJOCO_CONSTRAINTS, probed
 
 STEPS = 100_000
 

@@ -8,7 +8,7 @@ import pytest
 import acrl_wrappers as acrl
 from acrl_wrappers.errors import InvalidActionError, ProjectionError
 from acrl_wrappers.projection import Projector
-from wrappers_helpers import probed
+from wrappers_tests.wrappers_helpers import probed
 
 
 def test_infeasible_action_is_replaced_by_its_projection():

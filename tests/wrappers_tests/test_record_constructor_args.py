@@ -9,7 +9,7 @@ import gymnasium as gym
 import pytest
 
 import acrl_wrappers as acrl
-from wrappers_helpers import WRAPPERS
+from wrappers_tests.wrappers_helpers import WRAPPERS
 
 CONSTRAINT = {"name": "ball", "bound": 0.05, "dim": 2}
 

@@ -7,7 +7,7 @@ import pytest
 
 import acrl_wrappers as acrl
 from acrl_wrappers.errors import ConstraintError, ConstraintViolationError
-from wrappers_helpers import probed
+from wrappers_tests.wrappers_helpers import probed
 
 OUTSIDE = np.array([0.9, 0.9])  # a1^2 + a2^2 = 1.62 > 0.05
 

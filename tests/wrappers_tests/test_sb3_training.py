@@ -13,7 +13,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 import acrl_wrappers as acrl
 from acrl_wrappers.sb3 import ConstraintMetricsCallback, DualReplayBuffer
 from acrl_wrappers.testing import ActionProbe
-from wrappers_helpers import MUJOCO_CONSTRAINTS, WRAPPERS, probed
+from wrappers_tests.wrappers_helpers import MUJOCO_CONSTRAINTS, WRAPPERS, probed
 
 ALGOS = {
     "SAC": (SAC, {"learning_starts": 50, "batch_size": 32}),

@@ -13,6 +13,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from acrl_bench.checkpoint import save_checkpoint
 from acrl_bench.config import RunConfig
+from acrl_policies.common.safety_net import safety_net_counts
 
 __all__ = ["EPISODE_FIELDS", "Checkpointer", "EpisodeLog", "read_episodes"]
 
@@ -25,8 +26,12 @@ class EpisodeLog(BaseCallback):
     """Appends one row per finished episode to ``episodes.csv`` (see :data:`EPISODE_FIELDS`).
 
     The return and length are ``Monitor``'s (the task's); the cost and the valid rate
-    count every agent step of the episode, self-loops included. Training seconds continue
-    from the last row, so a resumed run's curve against wall-clock has no gap.
+    count every agent step of the episode, self-loops included. For a method that checks
+    its own proposals (ARAM, FlowPG, CV-Flow: the wrapper then only sees feasible actions)
+    the valid rate is that of the proposals the method checked during the episode, from its
+    :class:`~acrl_policies.common.safety_net.SafetyNetCounts` (shared evenly between the
+    envs of a step when ``n_envs > 1``). Training seconds continue from the last row, so a
+    resumed run's curve against wall-clock has no gap.
 
     Args:
         path: the CSV file (appended to if it exists).
@@ -41,6 +46,7 @@ class EpisodeLog(BaseCallback):
         self._offset = 0.0
         self._start = 0.0
         self._handle: Any = None
+        self._net_seen = (0, 0)
 
     def _on_training_start(self) -> None:
         n = self.training_env.num_envs
@@ -53,16 +59,38 @@ class EpisodeLog(BaseCallback):
         if new:
             self._writer.writerow(EPISODE_FIELDS)
         self._start = time.perf_counter()
+        net = safety_net_counts(self.model)
+        self._net_seen = (0, 0) if net is None else (net.proposals, net.infeasible)
+
+    def _net_step(self) -> tuple[float, float] | None:
+        """Proposals and feasible ones the method checked itself since the last step."""
+        net = safety_net_counts(self.model)
+        if net is None:
+            return None
+        proposals, infeasible = (
+            net.proposals - self._net_seen[0],
+            net.infeasible - self._net_seen[1],
+        )
+        self._net_seen = (net.proposals, net.infeasible)
+        if proposals <= 0:
+            return None  # e.g. warm-up actions, checked by the wrapper
+        n = self.training_env.num_envs
+        return proposals / n, (proposals - infeasible) / n
 
     def _on_step(self) -> bool:
         assert self._cost is not None and self._proposals is not None and self._feasible is not None
+        net = self._net_step()
         for i, (info, done) in enumerate(
             zip(self.locals["infos"], self.locals["dones"], strict=True)
         ):
             self._cost[i] += float(info.get("cost", 0.0))
             found = info.get("constraint")
-            self._proposals[i] += 1
-            self._feasible[i] += 1 if found is None else bool(found["feasible"])
+            if net is not None:
+                self._proposals[i] += net[0]
+                self._feasible[i] += net[1]
+            else:
+                self._proposals[i] += 1
+                self._feasible[i] += 1 if found is None else bool(found["feasible"])
             episode = info.get("episode")
             if done and episode is not None:
                 seconds = self._offset + time.perf_counter() - self._start

@@ -200,6 +200,7 @@ def bench(suite: str | None, list_suites: bool, **options: Any) -> None:
     from acrl_wrappers.plugins import default_host
 
     if list_suites or suite is None:
+        click.echo(f"{'SUITE':<16} {'PLUGIN':<10} DESCRIPTION")
         for entry in default_host().registry("suite"):
             click.echo(f"{entry.name:<16} {entry.plugin:<10} {entry.summary}")
         if suite is None and not list_suites:

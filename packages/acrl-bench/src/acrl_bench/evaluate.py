@@ -24,6 +24,7 @@ from acrl_bench.algorithms import algorithm_class
 from acrl_bench.config import read_config
 from acrl_bench.envs import make_env
 from acrl_bench.errors import CheckpointError
+from acrl_policies.common.safety_net import safety_net_counts
 
 __all__ = ["evaluate_run", "format_evaluation", "policy_samples"]
 
@@ -93,6 +94,8 @@ def evaluate_run(
     norm = venv.normalize_obs if isinstance(venv, VecNormalize) else (lambda o: o)
     returns, costs, valid, states = [], [], [], []
     qp_solves = projections = 0
+    net = safety_net_counts(model)
+    net_projections_before = 0 if net is None else net.projections
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
         done, cost = False, 0.0
@@ -112,8 +115,9 @@ def evaluate_run(
             if done and "episode" in info:
                 returns.append(float(info["episode"]["r"]))
         costs.append(cost)
-    # the method's own safety net (flow algorithms, ARAM) projects inside predict
-    projections += int(getattr(model, "policy_projections", 0))
+    if net is not None:  # the method's own safety net (ARAM, flows) projects inside predict
+        projections += net.projections - net_projections_before
+        qp_solves += net.projections - net_projections_before
     return {
         "run_dir": str(run_dir),
         "algo": config.algo,
@@ -155,12 +159,12 @@ def format_evaluation(result: dict[str, Any]) -> str:
     lines = [
         ("run", result["run_dir"]),
         ("task", f"{result['algo']} on {result['env']} (enforce {result['enforce']})"),
-        ("episodes", str(result["episodes"])),
+        ("episodes", f"{result['episodes']} deterministic"),
         (
             "return",
             f"{number(result['return_mean'], '.2f')} ± {number(result['return_std'], '.2f')}",
         ),
-        ("episode cost", f"{result['episode_cost']:.2f}"),
+        ("episode cost", f"{result['episode_cost']:.2f} ({_cost_meaning(result)})"),
         (
             "valid-action rate",
             number(result["valid_action_rate"], ".3f")
@@ -177,6 +181,12 @@ def format_evaluation(result: dict[str, Any]) -> str:
         ("inference", f"{result['us_per_action']:.0f} µs per action (batch 1, median)"),
     ]
     return "\n".join(f"{key + ':':<21} {value}" for key, value in lines)
+
+
+def _cost_meaning(result: dict[str, Any]) -> str:
+    if result["valid_action_rate"] is None:
+        return "summed info['cost'] per episode"
+    return "infeasible actions the policy chose per episode, before enforcement"
 
 
 def dumps(result: dict[str, Any]) -> str:

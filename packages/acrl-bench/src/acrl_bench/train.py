@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from acrl_bench.config import (
 from acrl_bench.envs import make_vec_env
 from acrl_bench.errors import BenchError, ConfigError
 from acrl_bench.hyperparams import materialize
+from acrl_policies.common.safety_net import safety_net_counts
 
 __all__ = ["TrainReport", "TrainingInterrupted", "new_run", "next_run_dir", "train", "train_run"]
 
@@ -71,10 +72,15 @@ class TrainReport:
         run_dir: the run directory.
         config: its config.
         steps: env steps trained (self-loops included).
-        totals: counters over the whole run (``seconds``, ``proposals``, ``violations``,
-            ``projections``, ``self_loops``, ``qp_solves``).
+        totals: counters over the whole run: the enforcement wrapper's (``seconds``,
+            ``proposals``, ``violations``, ``projections``, ``self_loops``, ``qp_solves``)
+            and, for a method with its own safety net (ARAM, FlowPG, CV-Flow), its
+            ``net_proposals``, ``net_infeasible``, ``net_projections``, ``net_self_loops``.
         episodes: rows of ``episodes.csv``.
-        own_projections: projections by the method's own safety net (ARAM, flows).
+
+    The violation and self-loop rates are over the policy's proposals: those the method
+    checked itself if it has a safety net (the wrapper then only sees feasible actions),
+    else those the wrapper checked. Projections and QP solves add both.
     """
 
     run_dir: Path
@@ -82,13 +88,17 @@ class TrainReport:
     steps: int
     totals: dict[str, float]
     episodes: list[dict[str, float]] = field(repr=False, default_factory=list)
-    own_projections: int = 0
 
     def summary(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         returns = [row["return"] for row in self.episodes]
         costs = [row["cost"] for row in self.episodes]
-        proposals = self.totals.get("proposals", 0.0)
+        t = self.totals
+        own = t.get("net_proposals", 0.0) > 0
+        proposals = t["net_proposals"] if own else t.get("proposals", 0.0)
+        violations = t["net_infeasible"] if own else t.get("violations", 0.0)
+        self_loops = t["net_self_loops"] if own else t.get("self_loops", 0.0)
+        own_projections = int(t.get("net_projections", 0))
         return {
             "run_dir": str(self.run_dir),
             "algo": self.config.algo,
@@ -100,10 +110,10 @@ class TrainReport:
             "episodes": len(self.episodes),
             "return_last10": float(np.mean(returns[-10:])) if returns else None,
             "cost_last10": float(np.mean(costs[-10:])) if costs else None,
-            "violation_rate": self.totals.get("violations", 0.0) / proposals if proposals else None,
-            "self_loop_rate": self.totals.get("self_loops", 0.0) / proposals if proposals else None,
-            "projections": int(self.totals.get("projections", 0)) + self.own_projections,
-            "qp_solves": int(self.totals.get("qp_solves", 0)),
+            "violation_rate": violations / proposals if proposals else None,
+            "self_loop_rate": self_loops / proposals if proposals else None,
+            "projections": int(t.get("projections", 0)) + own_projections,
+            "qp_solves": int(t.get("qp_solves", 0)) + own_projections,
         }
 
     def text(self) -> str:
@@ -124,13 +134,22 @@ class TrainReport:
                 ("return", f"{s['return_last10']:.2f} (task return, mean of the last 10 episodes)")
             )
         if any(row["cost"] for row in self.episodes):
-            lines.append(("episode cost", f"{s['cost_last10']:.1f} (mean of the last 10 episodes)"))
+            meaning = "infeasible proposals" if c.task_constraint() is not None else "info['cost']"
+            lines.append(
+                (
+                    "episode cost",
+                    f"{s['cost_last10']:.1f} ({meaning} per episode, last 10 episodes)",
+                )
+            )
         if s["violation_rate"] is not None:
             lines.append(
-                ("violation rate", f"{s['violation_rate']:.3f} of proposed actions were infeasible")
+                (
+                    "violation rate",
+                    f"{s['violation_rate']:.3f} of the policy's proposals infeasible",
+                )
             )
             lines.append(("learning", _learning_line(self.episodes)))
-            if c.enforce == "automdp":
+            if c.enforce == "automdp" or self.totals.get("net_self_loops", 0) > 0:
                 lines.append(("self-loop rate", f"{s['self_loop_rate']:.3f}"))
             lines.append(("projections", f"{s['projections']} (QP solves: {s['qp_solves']})"))
         lines.append(("executed actions", _executed_line(c, self.totals)))
@@ -215,12 +234,18 @@ def _versions() -> dict[str, str]:
 
 # ---------------------------------------------------------------------- training
 class _Totals(BaseCallback):
-    """Counters of the whole run: those of earlier sessions plus this one's."""
+    """Counters of the whole run: those of earlier sessions plus this one's.
 
-    def __init__(self, base: dict[str, float]) -> None:
+    The wrapper's counters are summed from ``info["constraint"]``; a method that checks
+    its own proposals (ARAM, flows) keeps cumulative :class:`SafetyNetCounts` in the
+    model, which are read as they are (``net_*`` keys).
+    """
+
+    def __init__(self, base: dict[str, float], model: BaseAlgorithm) -> None:
         super().__init__()
         self.base = {key: float(base.get(key, 0.0)) for key in _COUNTERS}
         self.session = dict.fromkeys(_COUNTERS, 0.0)
+        self.counted_model = model
         self._start = time.perf_counter()
 
     def _on_training_start(self) -> None:
@@ -240,7 +265,11 @@ class _Totals(BaseCallback):
 
     def __call__(self) -> dict[str, float]:
         self.session["seconds"] = time.perf_counter() - self._start
-        return {key: self.base[key] + self.session[key] for key in _COUNTERS}
+        totals = {key: self.base[key] + self.session[key] for key in _COUNTERS}
+        net = safety_net_counts(self.counted_model)
+        if net is not None:
+            totals.update({f"net_{key}": float(value) for key, value in asdict(net).items()})
+        return totals
 
 
 def train_run(
@@ -279,7 +308,7 @@ def train_run(
         model = algorithm(config.policy, venv, seed=config.seed, **materialize(config.hyperparams))
     segment = len(list((run_dir / "logs").glob("*"))) if (run_dir / "logs").exists() else 0
     model.set_logger(configure(str(run_dir / "logs" / str(segment)), ["csv", "tensorboard"]))
-    totals = _Totals(checkpoint.meta.get("totals", {}) if checkpoint is not None else {})
+    totals = _Totals(checkpoint.meta.get("totals", {}) if checkpoint is not None else {}, model)
     callbacks: list[BaseCallback] = [
         totals,
         EpisodeLog(run_dir / "episodes.csv"),
@@ -306,11 +335,6 @@ def train_run(
         venv.close()
     model.logger.dump(model.num_timesteps)  # what was recorded since the last dump
     return _finish(run_dir, model, config, totals())
-
-
-def _own_projections(model: BaseAlgorithm) -> int:
-    """Projections by the method's own safety net (ARAM, FlowPG, CV-Flow count them)."""
-    return int(getattr(model, "policy_projections", 0))
 
 
 def _finish(

@@ -12,7 +12,9 @@ One folder per method, SB3 / sb3-contrib style, each with a ``policies.py`` hold
 - :mod:`acrl_policies.cvpo` — ``CVPO`` (constrained variational policy optimization);
 - :mod:`acrl_policies.lagrangian` — ``TRPOLagrangian``, ``PPOLagrangian``, ``SACLagrangian``;
 - :mod:`acrl_policies.aram` — ``ARAM`` (acceptance-rejection + augmented MDP, MOSAC);
-- :mod:`acrl_policies.arm` — ``AcceptanceRejection`` (feasible ``predict`` for any SB3 model).
+- :mod:`acrl_policies.arm` — ``AcceptanceRejection`` (feasible ``predict`` for any SB3 model);
+- :mod:`acrl_policies.common.safety_net` — ``SafetyNetCounts``: what the methods that check
+  their own proposals (ARAM, FlowPG, CV-Flow) proposed, rejected and projected.
 
 Classes are imported lazily, so ``import acrl_policies`` stays cheap.
 """
@@ -37,6 +39,8 @@ _LAZY = {
     "CVPO": "acrl_policies.cvpo",
     "ARAM": "acrl_policies.aram",
     "AcceptanceRejection": "acrl_policies.arm",
+    "SafetyNetCounts": "acrl_policies.common.safety_net",
+    "safety_net_counts": "acrl_policies.common.safety_net",
 }
 
 __all__ = ["__version__", *_LAZY]

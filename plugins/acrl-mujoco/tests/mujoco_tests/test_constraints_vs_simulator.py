@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import acrl_wrappers as acrl
-from mujoco_helpers import random_states, uniform_actions
+from mujoco_tests.mujoco_helpers import random_states, uniform_actions
 
 
 def pos(x):

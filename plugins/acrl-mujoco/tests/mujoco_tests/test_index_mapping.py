@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mujoco_helpers import random_states
+from mujoco_tests.mujoco_helpers import random_states
 
 # env -> [(observation slice, function of (qpos, qvel) giving the same values)]
 MAPPING = {

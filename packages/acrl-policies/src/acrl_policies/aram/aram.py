@@ -28,6 +28,7 @@ from acrl_policies.arm import (
     squashed_gaussian_proposals,
 )
 from acrl_policies.common.callbacks import with_constraint_metrics
+from acrl_policies.common.safety_net import SafetyNetCounts
 from acrl_policies.errors import PolicyError, PreferenceError
 from acrl_wrappers import Constraint, make_projector
 from acrl_wrappers.projection.base import Projector
@@ -228,6 +229,7 @@ class ARAM(SAC):
             _init_setup_model=False,
             **kwargs,
         )
+        self.safety_net = SafetyNetCounts()  # ARM's proposals, rejections, fallback projections
         if _init_setup_model:
             self._setup_model()
 
@@ -260,8 +262,6 @@ class ARAM(SAC):
         self._snapshots: deque[VectorCritic] = deque(maxlen=max(self.q_snapshots, 1))
         self._learning_steps = 0
         self.arm_steps = self.arm_proposals = self.arm_accepted = 0  # since the last log dump
-        self.self_loops_total = 0
-        self.policy_projections = 0  # projections by the ARM fallback (QP solves)
         self._fallback = np.zeros(self.n_envs, dtype=bool)
 
     @property
@@ -343,10 +343,14 @@ class ARAM(SAC):
             violation[rows, chosen],
             np.flatnonzero(self._fallback),
         )
+        proposed = int(np.where(self._fallback, m, index + 1).sum())
+        accepted = int(n_envs - self._fallback.sum())
         self.arm_steps += n_envs
-        self.arm_proposals += int(np.where(self._fallback, m, index + 1).sum())
-        self.arm_accepted += int(n_envs - self._fallback.sum())
-        self.policy_projections += int(self._fallback.sum())
+        self.arm_proposals += proposed
+        self.arm_accepted += accepted
+        self.safety_net.add(
+            proposals=proposed, infeasible=proposed - accepted, projections=n_envs - accepted
+        )
         return executed.astype(np.float32), scaled[rows, chosen]
 
     def _store_self_loops(self, raw: np.ndarray, scaled: np.ndarray, rejected: np.ndarray) -> None:
@@ -358,7 +362,7 @@ class ARAM(SAC):
             self.replay_buffer.add_self_loops(
                 original[env_of], scaled[env_of, proposal], self.kappa
             )
-            self.self_loops_total += env_of.size
+            self.safety_net.self_loops += env_of.size
 
     def _store_transition(
         self,
@@ -416,7 +420,14 @@ class ARAM(SAC):
         raw = self._raw_obs(batch)
         index, violation = first_feasible(self.constraint, proposals, raw)
         rows = np.arange(len(index))
-        chosen = np.where(index < 0, m - 1, index)
+        fallback = index < 0
+        chosen = np.where(fallback, m - 1, index)
+        proposed = int(np.where(fallback, m, index + 1).sum())
+        self.safety_net.add(
+            proposals=proposed,
+            infeasible=proposed - int((~fallback).sum()),
+            projections=int(fallback.sum()),
+        )
         actions = project_rows(
             self.projector,
             proposals[rows, chosen],
@@ -548,15 +559,13 @@ class ARAM(SAC):
             self.logger.record("constraint/proposals_per_step", self.arm_proposals / self.arm_steps)
             self.logger.record("constraint/fallback_rate", 1.0 - self.arm_accepted / self.arm_steps)
             self.arm_steps = self.arm_proposals = self.arm_accepted = 0
-        self.logger.record("constraint/self_loops", self.self_loops_total)
-        self.logger.record("constraint/policy_projections", self.policy_projections)
+        self.logger.record("constraint/self_loops", self.safety_net.self_loops)
+        self.logger.record("constraint/policy_projections", self.safety_net.projections)
         super().dump_logs()
 
     def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> ARAM:  # type: ignore[override]
         """SB3's ``learn``, plus a ``ConstraintMetricsCallback`` if the env has an acrl wrapper."""
-        return super().learn(
-            total_timesteps, with_constraint_metrics(self.env, callback), **kwargs
-        )
+        return super().learn(total_timesteps, with_constraint_metrics(self.env, callback), **kwargs)
 
     def _excluded_save_params(self) -> list[str]:
         return [

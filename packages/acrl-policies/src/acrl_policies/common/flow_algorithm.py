@@ -32,6 +32,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecNormalize
 
 from acrl_policies.common.callbacks import with_constraint_metrics
+from acrl_policies.common.safety_net import SafetyNetCounts
 from acrl_policies.errors import FlowError
 from acrl_policies.flows.checkpoint import FlowCheckpoint
 from acrl_policies.flows.training import FlowTrainingConfig, train_flow
@@ -64,8 +65,7 @@ class FlowAlgorithm:
         self.flow_kwargs = dict(flow_kwargs or {})
         self.constraint: Constraint | None = None
         self._projector: Projector | None = None
-        self.policy_actions = 0
-        self.policy_projections = 0
+        self.safety_net = SafetyNetCounts()
 
     # ------------------------------------------------------------------ the flow
     def _resolve_flow(self) -> dict[str, Any]:
@@ -150,8 +150,7 @@ class FlowAlgorithm:
         for i in bad:
             row_obs = None if o is None else o[i]
             out[i], _ = self.projector.project_checked(out[i], row_obs, float(violation[i]))
-        self.policy_actions += out.shape[0]
-        self.policy_projections += bad.size
+        self.safety_net.add(proposals=out.shape[0], infeasible=bad.size, projections=bad.size)
         return out.astype(actions.dtype if isinstance(actions, np.ndarray) else np.float32)
 
     def predict(
@@ -172,11 +171,10 @@ class FlowAlgorithm:
 
     # ------------------------------------------------------------------ logging
     def _record_flow_metrics(self) -> None:
-        if self.policy_actions:
-            self.logger.record(
-                "constraint/policy_projection_rate", self.policy_projections / self.policy_actions
-            )
-            self.logger.record("constraint/policy_projections", self.policy_projections)
+        counts = self.safety_net
+        if counts.proposals:
+            self.logger.record("constraint/policy_projection_rate", 1.0 - counts.valid_rate)
+            self.logger.record("constraint/policy_projections", counts.projections)
 
     def dump_logs(self, *args: Any) -> None:
         """SB3's log dump, plus ``constraint/policy_projection_rate``."""

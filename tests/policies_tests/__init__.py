@@ -1,0 +1,1 @@
+"""Tests: policies_tests (a package, so test module names only need to be unique within it)."""

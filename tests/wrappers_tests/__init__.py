@@ -1,0 +1,1 @@
+"""Tests: wrappers_tests (a package, so test module names only need to be unique within it)."""
