@@ -285,3 +285,19 @@ def test_readme_snippet_runs(capsys):
     exec(compile(snippet, str(readme), "exec"), {})
     threshold, multiplier_ok = capsys.readouterr().out.split()
     assert threshold == "1.25" and multiplier_ok == "True"
+
+
+@pytest.mark.parametrize("algorithm", [CVPO, SACLagrangian])
+def test_cost_critic_estimate_is_the_pessimistic_twin_unless_asked_otherwise(algorithm):
+    env = make()
+    obs = th.as_tensor(np.stack([env.observation_space.sample() for _ in range(5)]))
+    actions = th.rand(5, env.action_space.shape[0]) * 2 - 1
+    for pessimistic, reduce in ((True, th.max), (False, th.min)):
+        model = algorithm("MlpPolicy", env, pessimistic_cost_critic=pessimistic, seed=0)
+        with th.no_grad():
+            twins = th.cat(model.policy.cost_critic(obs, actions), dim=1)
+            for target in (False, True):
+                critic = model.policy.cost_critic_target if target else model.policy.cost_critic
+                expected = reduce(th.cat(critic(obs, actions), dim=1), dim=1).values
+                assert th.allclose(model.cost_q(obs, actions, target=target)[:, 0], expected)
+        assert not th.allclose(twins[:, 0], twins[:, 1])  # the choice matters

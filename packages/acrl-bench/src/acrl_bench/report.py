@@ -11,8 +11,9 @@ Tables (one per task, one row per method, mean ± std over the finished seeds):
   episodes, one term per 20,000 env steps (the C-TRPO reference's epoch).
 
 Curves (one PNG per task): training return, episode cost and valid-action rate against
-env steps and against wall-clock seconds; the line is the mean over seeds of a 10-episode
-moving average, the band spans the seeds' minimum and maximum.
+env steps and against wall-clock seconds, up to where the shortest seed ends; the line is
+the mean over seeds of a moving average over 10 episodes (a quarter of the episodes in
+short runs), the band spans the seeds' minimum and maximum.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def _smoothed(
             continue
         x = np.array([r[x_key] for r in rows])
         y = np.array([r[y_key] for r in rows])
-        k = min(10, len(y))
+        k = max(1, min(10, len(y) // 4))  # short runs (10 long episodes) keep a curve
         y = np.convolve(y, np.ones(k) / k, mode="valid")
         x = x[k - 1 :]
         curves.append(np.interp(grid, x, y, left=np.nan, right=np.nan))
@@ -219,10 +220,10 @@ def _plot(
             ax = axes[row][col]
             drawn = False
             for label, runs in runs_by_label.items():
-                ends = [run["episodes"][-1][x_key] for run in runs if run["episodes"]]
+                ends = [run["episodes"][-1][x_key] for run in runs if len(run["episodes"]) >= 2]
                 if not ends:
                     continue
-                grid = np.linspace(0, max(ends), 200)
+                grid = np.linspace(0, min(ends), 200)  # where every seed has data
                 curves = _smoothed(runs, x_key, y_key, grid)
                 if curves is None:
                     continue

@@ -68,6 +68,16 @@ class CostOffPolicyAlgorithm(CostTracking, OffPolicyAlgorithm):
     - :meth:`_fit_cost_critic`, one TD step of the twin cost critic of a
       :class:`~acrl_policies.costs.CostSACPolicy`, and :meth:`_update_cost_target`.
 
+    - :meth:`cost_q`, the twin cost critic's estimate Q_c(s, a): the **maximum** of the
+      twins by default (``pessimistic_cost_critic=True``), the minimum otherwise.
+
+    The reward side keeps SB3's minimum of the twins, the pessimistic estimate of a
+    reward. For a cost the pessimistic estimate is the maximum: the minimum, which FSRL's
+    ``DoubleCritic.predict`` applies to both critics, underestimates Q_c, so the
+    constraint looks looser than it is. Measured on the velocity-cost tasks
+    (``benchmarks/results/cvpo.md``): CVPO's final episode cost fell from 49 / 94 (min)
+    to under the limit of 25 (max). ``pessimistic_cost_critic=False`` restores FSRL's rule.
+
     The subclass's ``train`` uses them. Costs are undiscounted in J_c and discounted with
     the algorithm's ``gamma`` in Q_c; time-limit truncations bootstrap, as for rewards.
     n-step returns (SB3's ``n_steps > 1``) are not supported: the cost would need the same
@@ -77,6 +87,8 @@ class CostOffPolicyAlgorithm(CostTracking, OffPolicyAlgorithm):
         *args: positional arguments of the algorithm (``policy``, ``env``).
         cost_limit: limit b on the expected undiscounted episode cost (> 0).
         cost_window_size: finished episodes averaged into J_c.
+        pessimistic_cost_critic: Q_c is the maximum of the twin cost critics (``False``:
+            the minimum, as FSRL).
         **kwargs: keyword arguments of the algorithm.
 
     Raises:
@@ -105,8 +117,10 @@ class CostOffPolicyAlgorithm(CostTracking, OffPolicyAlgorithm):
         *args: Any,
         cost_limit: float = 25.0,
         cost_window_size: int = 50,
+        pessimistic_cost_critic: bool = True,
         **kwargs: Any,
     ) -> None:
+        self.pessimistic_cost_critic = bool(pessimistic_cost_critic)
         buffer_class = kwargs.get("replay_buffer_class") or CostReplayBuffer
         if not issubclass(buffer_class, CostReplayBuffer):
             raise PolicyError(
@@ -144,22 +158,33 @@ class CostOffPolicyAlgorithm(CostTracking, OffPolicyAlgorithm):
         self._track_step_costs(infos, dones)
         super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)
 
+    def cost_q(
+        self, observations: th.Tensor, actions: th.Tensor, *, target: bool = False
+    ) -> th.Tensor:
+        """Q_c(s, a), ``(batch, 1)``: the max (or, not pessimistic, the min) of the twins.
+
+        Args:
+            observations: ``(batch, obs_dim)`` observations.
+            actions: ``(batch, action_dim)`` actions, scaled to ``[-1, 1]``.
+            target: use the target network.
+        """
+        critic = self.policy.cost_critic_target if target else self.policy.cost_critic
+        twins = th.cat(critic(observations, actions), dim=1)
+        reduce = th.max if self.pessimistic_cost_critic else th.min
+        return reduce(twins, dim=1, keepdim=True).values
+
     def _fit_cost_critic(self, data: CostReplayBufferSamples, next_actions: th.Tensor) -> float:
         """One TD step of the twin cost critic; returns its loss.
 
-        The target is ``c + γ (1 − d) min_i Q_c,i'(s', a')`` with the target network and
-        ``a'`` the next actions the subclass drew from its actor (the minimum over the
-        twins, as FSRL's ``DoubleCritic.predict``).
+        The target is ``c + γ (1 − d) Q_c'(s', a')`` with :meth:`cost_q` of the target
+        network and ``a'`` the next actions the subclass drew from its actor.
 
         Args:
             data: a replay batch.
             next_actions: ``(batch, action_dim)`` actions at the next observations.
         """
         with th.no_grad():
-            next_q = th.cat(
-                self.policy.cost_critic_target(data.next_observations, next_actions), dim=1
-            )
-            next_q, _ = th.min(next_q, dim=1, keepdim=True)
+            next_q = self.cost_q(data.next_observations, next_actions, target=True)
             target = data.costs + (1 - data.dones) * self.gamma * next_q
         loss = twin_td_loss(self.policy.cost_critic, data.observations, data.actions, target)
         self.policy.cost_critic.optimizer.zero_grad()

@@ -65,11 +65,15 @@ class CVPO(CostOffPolicyAlgorithm):
     Each gradient step of an update round (one ``train`` call):
 
     1. **Critics.** Twin Q_r and twin Q_c by one-step TD, targets
-       ``r + γ(1 − d)·min Q_r'(s', a')`` and ``c + γ(1 − d)·min Q_c'(s', a')`` with a'
-       sampled from the current actor; Polyak averaging with τ after every step.
+       ``r + γ(1 − d)·min Q_r'(s', a')`` and ``c + γ(1 − d)·max Q_c'(s', a')`` with a'
+       sampled from the current actor; Polyak averaging with τ after every step. The
+       twin cost critics are combined by their maximum, the pessimistic estimate of a
+       cost; FSRL takes the minimum of both pairs, which underestimates Q_c
+       (``pessimistic_cost_critic=False`` restores it; see
+       :class:`~acrl_policies.costs.CostOffPolicyAlgorithm`).
     2. **E-step.** K actions per state from ``actor_old`` in one batched forward pass, Q_r
-       and Q_c of all K·B pairs in one pass each (current critics, minimum of the twins
-       as FSRL). One Adam step (lr ``estep_dual_lr``) on the convex dual
+       and Q_c of all K·B pairs in one pass each (current critics, combined as in the
+       targets). One Adam step (lr ``estep_dual_lr``) on the convex dual
        L(η, λ) (:func:`~acrl_policies.cvpo.estep_dual`) and a clip of (η, λ) to
        [1e-6, ``estep_dual_max``]; η starts at 1 and λ at 0 and are carried across steps.
        This is FSRL's solver, chosen over an exact solve (the original code's SLSQP) for
@@ -96,7 +100,8 @@ class CVPO(CostOffPolicyAlgorithm):
     γ = 0.98, K = 16, ε = 0.02, ε_μ = 0.005, ε_σ = 0.0005, hidden (128, 128), actor lr
     5e-4, critic lr 1e-3, batch 256, buffer 40k, τ = 0.05, cost limit 25, and
     ``update_per_step`` 0.2, here 20 gradient steps per round of 100 env steps.
-    Deviations: one-step TD (FSRL: n-step 3); a tanh-squashed actor (FSRL: "bounded",
+    Deviations: the maximum of the twin cost critics (FSRL: the minimum); one-step TD
+    (FSRL: n-step 3); a tanh-squashed actor (FSRL: "bounded",
     tanh mean and clipped samples; see :class:`~acrl_policies.cvpo.CVPOPolicy`); the
     M-step multipliers are projected after their Adam step (FSRL clips only where it
     uses them); and the update round is SB3's ``train_freq``, 100 env steps, where FSRL's
@@ -128,6 +133,8 @@ class CVPO(CostOffPolicyAlgorithm):
         mstep_dual_max: upper clip of the M-step multipliers.
         max_episode_steps: T in ξ (``None``: the env's time limit).
         cost_window_size: finished episodes averaged into J_c (logged, not used by CVPO).
+        pessimistic_cost_critic: Q_c is the maximum of the twin cost critics (``False``:
+            the minimum, as FSRL).
         replay_buffer_class: a :class:`~acrl_policies.costs.CostReplayBuffer` subclass.
         replay_buffer_kwargs: its keyword arguments.
         optimize_memory_usage: SB3's memory-saving replay layout.
@@ -188,6 +195,7 @@ class CVPO(CostOffPolicyAlgorithm):
         mstep_dual_max: float = 0.5,
         max_episode_steps: int | None = None,
         cost_window_size: int = 50,
+        pessimistic_cost_critic: bool = True,
         replay_buffer_class: type[ReplayBuffer] | None = None,
         replay_buffer_kwargs: dict[str, Any] | None = None,
         optimize_memory_usage: bool = False,
@@ -248,6 +256,7 @@ class CVPO(CostOffPolicyAlgorithm):
             supported_action_spaces=(spaces.Box,),
             cost_limit=cost_limit,
             cost_window_size=cost_window_size,
+            pessimistic_cost_critic=pessimistic_cost_critic,
         )
         if _init_setup_model:
             self._setup_model()
@@ -342,8 +351,7 @@ class CVPO(CostOffPolicyAlgorithm):
             flat_obs = flat_obs.reshape(n_samples * batch, -1)
             flat_actions = th.tanh(samples).reshape(n_samples * batch, -1)
             q_rewards = _min_twin(self.critic(flat_obs, flat_actions)).reshape(n_samples, batch)
-            q_costs = _min_twin(self.policy.cost_critic(flat_obs, flat_actions))
-            q_costs = q_costs.reshape(n_samples, batch)
+            q_costs = self.cost_q(flat_obs, flat_actions).reshape(n_samples, batch)
         eta, lam = self.estep_dual[0], self.estep_dual[1]
         loss = estep_dual(eta, lam, q_rewards, q_costs, self.estep_kl, self.cost_threshold)
         self.estep_optimizer.zero_grad()

@@ -35,7 +35,8 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
     ``SAC`` with the cost plumbing of :class:`~acrl_policies.costs.CostOffPolicyAlgorithm`.
 
     The actor minimises (α·log π(a|s) − Q_r(s, a) + λ·Q_c(s, a)) / (1 + λ) with a ~ π
-    reparameterised, Q_r and Q_c the minimum of their twins: the loss of OmniSafe's
+    reparameterised, Q_r the minimum of its twins and Q_c their maximum
+    (:meth:`~acrl_policies.costs.CostOffPolicyAlgorithm.cost_q`): the loss of OmniSafe's
     ``SACLag._loss_pi``, whose division by 1 + λ keeps the gradient scale bounded as λ
     grows (FSRL adds λ·Q_c without it). The reward critic, the entropy coefficient and
     the targets are SAC's; the twin cost critic is fitted by TD on the stored costs
@@ -52,6 +53,8 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
         lagrangian_multiplier_init: λ at the start.
         lagrangian_multiplier_lr: Adam learning rate of λ.
         cost_window_size: finished episodes averaged into J_c.
+        pessimistic_cost_critic: Q_c is the maximum of the twin cost critics (``False``:
+            the minimum).
         _init_setup_model: whether to build the networks now.
         **kwargs: any other argument of SB3's ``SAC``, with its default.
 
@@ -83,6 +86,7 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
         lagrangian_multiplier_init: float = 0.001,
         lagrangian_multiplier_lr: float = 0.035,
         cost_window_size: int = 50,
+        pessimistic_cost_critic: bool = True,
         _init_setup_model: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -93,6 +97,7 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
             env,
             cost_limit=cost_limit,
             cost_window_size=cost_window_size,
+            pessimistic_cost_critic=pessimistic_cost_critic,
             _init_setup_model=False,
             **kwargs,
         )
@@ -134,7 +139,7 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
             )
             logs["cost_critic_loss"].append(self._fit_cost_critic(data, next_actions))
             q_reward = _min_twin(self.critic(data.observations, actions_pi))
-            q_cost = _min_twin(self.policy.cost_critic(data.observations, actions_pi))
+            q_cost = self.cost_q(data.observations, actions_pi)
             actor_loss = (ent_coef * log_prob - q_reward + multiplier * q_cost).mean()
             actor_loss = actor_loss / (1.0 + multiplier)
             self.actor.optimizer.zero_grad()
