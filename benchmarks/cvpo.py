@@ -2,8 +2,15 @@
 
 Docs: packages/acrl-policies/README.md, section "CVPO and SAC-Lagrangian". Run:
 
-    python benchmarks/cvpo.py            # writes benchmarks/results/cvpo.md (about 40 min)
+    python benchmarks/cvpo.py            # writes benchmarks/results/cvpo.md (40-95 min)
     python benchmarks/cvpo.py --quick --output /tmp/cvpo.md   # seconds, for the tests
+
+On two cores, one process per task halves the wall clock; then merge and report:
+
+    python benchmarks/cvpo.py --envs ACRL/SafeHopperVelocity-v1 --output bench/hopper.md &
+    python benchmarks/cvpo.py --envs ACRL/SafeHalfCheetahVelocity-v1 --output bench/cheetah.md
+    wait; cat bench/hopper.jsonl bench/cheetah.jsonl > benchmarks/results/cvpo.jsonl
+    python benchmarks/cvpo.py --report_only
 
 For every task in `--envs`, seed and algorithm, one training run on one CPU thread, all
 runs one after the other in this process:
@@ -18,9 +25,10 @@ hidden (128, 128), 1,000 uniformly random steps first, then an update round of
 `--gradient_steps` gradient steps every `--train_freq` env steps (FSRL's update_per_step
 0.2: 20 per 100; CVPO's default, which gives its KL-bounded M-step FSRL's 500 rounds in
 50k steps). The budget, `--steps` env steps per run, is set by the wall clock:
-measured here CVPO runs about 265 steps/s and SAC-Lagrangian about 470 steps/s on one
-thread (CVPO evaluates 16 x 256 state-action pairs per critic and gradient step), so 12
-runs of 50,000 steps take about 30 minutes of training.
+CVPO runs 210-265 steps/s and SAC-Lagrangian 350-470 steps/s on one thread of a fast
+x86_64 core, 86-92 and 128-137 on this project's 2.0 GHz Xeon (CVPO evaluates 16 x 256
+state-action pairs per critic and gradient step), so the 12 runs of 50,000 steps take
+38-95 minutes of training.
 
 Metrics, measured the same way for both from the training episodes (`info["cost"]`
 summed per episode, Monitor returns):
