@@ -35,7 +35,8 @@ summed per episode, Monitor returns):
 
 - final return / final cost: mean over the last `--final_episodes` (10) training episodes
   at the end of training, then mean +- std over seeds (ctrpo.md uses 50 of its ~600
-  episodes; these runs have only ~50 episodes of 1,000 steps);
+  episodes; these runs have 50 HalfCheetah episodes of 1,000 steps, 250-500 Hopper
+  episodes, shorter because the hopper falls);
 - cost regret: sum over training of max(0, J_c - 25), J_c the mean cost of the last 50
   episodes, one term per 20,000 env steps (the C-TRPO reference's epoch), evaluated
   after every data collection and weighted by its steps, mean +- std over seeds: the
@@ -316,9 +317,9 @@ def report(runs: list[Run], envs: list[str], args: Args, jsonl: str) -> list[str
         "",
         *reference_table(envs),
         "",
-        "safe-rl.md gives no CVPO figures for these tasks (FSRL publishes learning curves), "
-        "so the nearest published numbers are OmniSafe's on-policy table (safe-rl §3.3: "
-        "1e7 steps, 5 seeds, reward / cost) and this repo's C-TRPO benchmark. This benchmark "
+        "FSRL publishes no tabulated CVPO figures for these tasks (learning curves only), "
+        "so the nearest published numbers are OmniSafe's on-policy benchmark table (1e7 "
+        "steps, 5 seeds, reward / cost) and this repo's C-TRPO benchmark. This benchmark "
         f"trains {args.steps / 10_000_000:.1%} of OmniSafe's budget and "
         f"{args.steps / 5_000_000:.0%} of FSRL's Mujoco5MCfg (250 epochs x 20,000 steps), "
         "so compare the ranking and the costs against the limit, not magnitudes.",

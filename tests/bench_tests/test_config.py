@@ -113,3 +113,42 @@ def test_materialize_resolves_activations_and_linear_schedules():
 def test_wrapper_options_are_checked_before_training():
     with pytest.raises(ConfigError, match=r"ProjectAction .* does not take \['kappa'\]"):
         RunConfig(enforce="project", wrapper_kwargs={"kappa": 0.2}).resolved()
+
+
+def train_config(*args: str) -> RunConfig:
+    """The config ``acrl train ARGS`` would run, parsed by the real command line."""
+    from acrl_bench.commands import _config_from_options, train
+
+    return _config_from_options(train.make_context("train", list(args)).params)
+
+
+def test_run_keys_in_the_yaml_file_apply_and_flags_win(tmp_path):
+    path = tmp_path / "sac.yml"
+    path.write_text(
+        "ACRL/ReacherL2-v0:\n  n_timesteps: 20000\n  n_envs: 2\n  enforce: automdp\n"
+        "  wrapper_kwargs: {kappa: 0.3}\n  gamma: 0.95\n"
+    )
+    config = train_config("--env", "ACRL/ReacherL2-v0", "--hyperparams", str(path))
+    assert (config.steps, config.n_envs, config.enforce) == (20000, 2, "automdp")
+    assert config.wrapper_kwargs == {"kappa": 0.3} and config.hyperparams == {"gamma": 0.95}
+    config = train_config(
+        "--env",
+        "ACRL/ReacherL2-v0",
+        "--hyperparams",
+        str(path),
+        "-n",
+        "500",
+        "--enforce",
+        "project",
+        "-p",
+        "n_envs=3",
+    )
+    assert (config.steps, config.n_envs, config.enforce) == (500, 3, "project")
+
+
+def test_the_default_run_keeps_its_settings_unless_a_task_or_algorithm_is_named():
+    assert train_config() == DEFAULT_RUN
+    assert train_config("-n", "500").wrapper_kwargs == DEFAULT_RUN.wrapper_kwargs
+    assert train_config("--enforce", "project").wrapper_kwargs == {}  # AutoMDP's options
+    named = train_config("--env", "ACRL/ReacherL2-v0")
+    assert named.algo == "sac" and named.wrapper_kwargs == {} and named.hyperparams == {}

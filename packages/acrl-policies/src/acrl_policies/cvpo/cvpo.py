@@ -106,9 +106,9 @@ class CVPO(CostOffPolicyAlgorithm):
     M-step multipliers are projected after their Adam step (FSRL clips only where it
     uses them); and the update round is SB3's ``train_freq``, 100 env steps, where FSRL's
     is 10 collected episodes (10,000 steps, 2,000 gradient steps). The trust regions
-    bound the change per round (ε_σ = 0.0005 lets the log-std move about 0.013 per action
-    dimension), so FSRL's 500 rounds over 5M steps become 500 rounds in 50k steps here;
-    with 1,000-step rounds a 50k-step run keeps the initial σ ≈ 1 almost unchanged.
+    bound the change per round (ε_σ = 0.0005 lets the log-std move about √(ε_σ/d), 0.013
+    for d = 3 action dimensions), so FSRL's 500 rounds over 5M steps become 500 rounds in
+    50k steps here; with 1,000-step rounds a 50k-step run could at most halve σ from 1.
 
     Args:
         policy: ``"MlpPolicy"`` (a :class:`~acrl_policies.cvpo.CVPOPolicy`).
