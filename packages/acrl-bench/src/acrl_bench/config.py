@@ -232,4 +232,4 @@ DEFAULT_RUN = RunConfig(
     hyperparams={"learning_starts": 100},
     wrapper_kwargs={"kappa": 0.2, "reward_offset": 1.0},
 )
-"""What ``acrl train`` runs without arguments: stock SAC + AutoMDP on ReacherL2, ~2 min."""
+"""What ``acrl train`` runs without arguments: stock SAC + AutoMDP on ReacherL2, 2-5 min."""
