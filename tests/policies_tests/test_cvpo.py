@@ -193,6 +193,7 @@ def test_sac_lagrangian_learns_and_raises_lambda_over_the_limit(tmp_path):
     assert model.episode_costs.total_finished == 3
     assert model.lagrangian_multiplier > 0.001  # J_c > 10: λ rose, once per episode
     assert float(logs[-1]["rollout/ep_cost_mean"]) > 10
+    assert float(logs[-1]["constraint/violation_rate"]) > 0  # the wrapper's metrics, unasked
     assert math.isfinite(float(logs[-1]["train/cost_critic_loss"]))
 
 

@@ -5,8 +5,11 @@
 - :func:`check_cost_limit` — validates a cost limit.
 - :class:`CostTracking` — the part of the cost plumbing that does not depend on how the
   base algorithm collects data: the cost limit, the episode costs J_c
-  (:class:`~acrl_policies.costs.EpisodeCosts`), their reset in ``_setup_learn`` and the
-  ``rollout/ep_cost_mean`` log. :class:`~acrl_policies.costs.CostOnPolicyAlgorithm` and
+  (:class:`~acrl_policies.costs.EpisodeCosts`), their reset in ``_setup_learn``, the
+  ``rollout/ep_cost_mean`` log, and the wrapper's ``constraint/*`` metrics
+  (a :class:`~acrl_wrappers.sb3.ConstraintMetricsCallback` added in ``_setup_learn`` when
+  the env has an acrl wrapper and no such callback was passed).
+  :class:`~acrl_policies.costs.CostOnPolicyAlgorithm` and
   :class:`~acrl_policies.costs.CostOffPolicyAlgorithm` build on it.
 """
 
@@ -21,6 +24,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.type_aliases import MaybeCallback
 
+from acrl_policies.common.callbacks import with_constraint_metrics
 from acrl_policies.costs.episode_costs import EpisodeCosts
 from acrl_policies.errors import InvalidCostLimitError, MissingCostError, PolicyError
 
@@ -171,6 +175,7 @@ class CostTracking(BaseAlgorithm):
         progress_bar: bool = False,
     ) -> tuple[int, BaseCallback]:
         env_reset = reset_num_timesteps or self._last_obs is None
+        callback = with_constraint_metrics(self.env, callback)  # constraint/* under a wrapper
         result = super()._setup_learn(
             total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
         )
