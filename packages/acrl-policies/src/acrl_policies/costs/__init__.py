@@ -27,7 +27,7 @@ from acrl_policies.costs.buffers import (
     generalized_advantage_estimate,
 )
 from acrl_policies.costs.episode_costs import EpisodeCosts
-from acrl_policies.costs.off_policy import CostOffPolicyAlgorithm, twin_td_loss
+from acrl_policies.costs.off_policy import CostOffPolicyAlgorithm, combine_twins, twin_td_loss
 from acrl_policies.costs.on_policy import CostOnPolicyAlgorithm
 from acrl_policies.costs.policies import CostActorCriticPolicy, CostSACPolicy, MlpPolicy
 from acrl_policies.costs.replay_buffer import CostReplayBuffer, CostReplayBufferSamples
@@ -46,6 +46,7 @@ __all__ = [
     "EpisodeCosts",
     "MlpPolicy",
     "check_cost_limit",
+    "combine_twins",
     "generalized_advantage_estimate",
     "read_costs",
     "twin_td_loss",

@@ -26,7 +26,27 @@ from acrl_policies.errors import PolicyError
 if TYPE_CHECKING:
     from acrl_policies.costs.policies import CostSACPolicy
 
-__all__ = ["CostOffPolicyAlgorithm", "twin_td_loss"]
+__all__ = ["CostOffPolicyAlgorithm", "combine_twins", "twin_td_loss"]
+
+
+def combine_twins(values: tuple[th.Tensor, ...], *, pessimistic_for: str = "reward") -> th.Tensor:
+    """One estimate ``(batch, 1)`` from twin critics' outputs: the pessimistic one.
+
+    For a reward that is the minimum of the twins (SB3, TD3); for a cost, the maximum.
+
+    Args:
+        values: the twins' ``(batch, 1)`` outputs.
+        pessimistic_for: ``"reward"`` (minimum) or ``"cost"`` (maximum).
+
+    Example:
+        >>> twins = (th.tensor([[1.0], [4.0]]), th.tensor([[2.0], [3.0]]))
+        >>> combine_twins(twins).flatten().tolist()
+        [1.0, 3.0]
+        >>> combine_twins(twins, pessimistic_for="cost").flatten().tolist()
+        [2.0, 4.0]
+    """
+    reduce = th.max if pessimistic_for == "cost" else th.min
+    return reduce(th.cat(values, dim=1), dim=1, keepdim=True).values
 
 
 def twin_td_loss(
@@ -170,9 +190,8 @@ class CostOffPolicyAlgorithm(CostTracking, OffPolicyAlgorithm):
             target: use the target network.
         """
         critic = self.policy.cost_critic_target if target else self.policy.cost_critic
-        twins = th.cat(critic(observations, actions), dim=1)
-        reduce = th.max if self.pessimistic_cost_critic else th.min
-        return reduce(twins, dim=1, keepdim=True).values
+        side = "cost" if self.pessimistic_cost_critic else "reward"
+        return combine_twins(critic(observations, actions), pessimistic_for=side)
 
     def _fit_cost_critic(self, data: CostReplayBufferSamples, next_actions: th.Tensor) -> float:
         """One TD step of the twin cost critic; returns its loss.

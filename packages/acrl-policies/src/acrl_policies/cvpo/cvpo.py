@@ -15,7 +15,12 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import polyak_update, update_learning_rate
 from stable_baselines3.sac.policies import Actor
 
-from acrl_policies.costs import CostOffPolicyAlgorithm, CostReplayBufferSamples, twin_td_loss
+from acrl_policies.costs import (
+    CostOffPolicyAlgorithm,
+    CostReplayBufferSamples,
+    combine_twins,
+    twin_td_loss,
+)
 from acrl_policies.cvpo.estep import cost_threshold, estep_dual, variational_weights
 from acrl_policies.cvpo.mstep import decoupled_gaussian_kl, weighted_log_likelihood
 from acrl_policies.cvpo.policies import CVPOPolicy, MlpPolicy
@@ -37,11 +42,6 @@ class EStep(NamedTuple):
     weights: th.Tensor  # (K, batch), columns sum to 1
     q_costs: th.Tensor  # (K, batch)
     dual_loss: float
-
-
-def _min_twin(values: tuple[th.Tensor, ...]) -> th.Tensor:
-    """The minimum over twin critics' outputs, ``(batch,)``."""
-    return th.min(th.cat(values, dim=1), dim=1).values
 
 
 def _positive(value: float, name: str) -> float:
@@ -331,8 +331,8 @@ class CVPO(CostOffPolicyAlgorithm):
     def _fit_reward_critic(self, data: CostReplayBufferSamples, next_actions: th.Tensor) -> float:
         """One TD step of the twin reward critic (no entropy term); returns its loss."""
         with th.no_grad():
-            next_q = _min_twin(self.critic_target(data.next_observations, next_actions))
-            target = data.rewards + (1 - data.dones) * self.gamma * next_q.unsqueeze(1)
+            next_q = combine_twins(self.critic_target(data.next_observations, next_actions))
+            target = data.rewards + (1 - data.dones) * self.gamma * next_q
         loss = twin_td_loss(self.critic, data.observations, data.actions, target)
         self.critic.optimizer.zero_grad()
         loss.backward()
@@ -350,7 +350,7 @@ class CVPO(CostOffPolicyAlgorithm):
             flat_obs = observations.unsqueeze(0).expand(n_samples, *observations.shape)
             flat_obs = flat_obs.reshape(n_samples * batch, -1)
             flat_actions = th.tanh(samples).reshape(n_samples * batch, -1)
-            q_rewards = _min_twin(self.critic(flat_obs, flat_actions)).reshape(n_samples, batch)
+            q_rewards = combine_twins(self.critic(flat_obs, flat_actions)).reshape(n_samples, batch)
             q_costs = self.cost_q(flat_obs, flat_actions).reshape(n_samples, batch)
         eta, lam = self.estep_dual[0], self.estep_dual[1]
         loss = estep_dual(eta, lam, q_rewards, q_costs, self.estep_kl, self.cost_threshold)

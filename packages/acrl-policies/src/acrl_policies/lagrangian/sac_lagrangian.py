@@ -12,18 +12,18 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import MaybeCallback
 from stable_baselines3.common.utils import polyak_update
 
-from acrl_policies.costs import CostOffPolicyAlgorithm, CostReplayBufferSamples, twin_td_loss
+from acrl_policies.costs import (
+    CostOffPolicyAlgorithm,
+    CostReplayBufferSamples,
+    combine_twins,
+    twin_td_loss,
+)
 from acrl_policies.costs.policies import CostSACPolicy
 from acrl_policies.lagrangian.multiplier import LagrangeMultiplier
 
 __all__ = ["SACLagrangian"]
 
 SelfSACLagrangian = TypeVar("SelfSACLagrangian", bound="SACLagrangian")
-
-
-def _min_twin(values: tuple[th.Tensor, ...]) -> th.Tensor:
-    """The minimum over twin critics' outputs, ``(batch, 1)``."""
-    return th.min(th.cat(values, dim=1), dim=1, keepdim=True).values
 
 
 class SACLagrangian(CostOffPolicyAlgorithm, SAC):
@@ -138,7 +138,7 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
                 self._fit_reward_critic(data, next_actions, next_log_prob, ent_coef)
             )
             logs["cost_critic_loss"].append(self._fit_cost_critic(data, next_actions))
-            q_reward = _min_twin(self.critic(data.observations, actions_pi))
+            q_reward = combine_twins(self.critic(data.observations, actions_pi))
             q_cost = self.cost_q(data.observations, actions_pi)
             actor_loss = (ent_coef * log_prob - q_reward + multiplier * q_cost).mean()
             actor_loss = actor_loss / (1.0 + multiplier)
@@ -180,7 +180,7 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
     ) -> float:
         """SAC's soft TD step of the twin reward critic; returns its loss."""
         with th.no_grad():
-            next_q = _min_twin(self.critic_target(data.next_observations, next_actions))
+            next_q = combine_twins(self.critic_target(data.next_observations, next_actions))
             next_q = next_q - ent_coef * next_log_prob.reshape(-1, 1)
             target = data.rewards + (1 - data.dones) * self.gamma * next_q
         loss = twin_td_loss(self.critic, data.observations, data.actions, target)
