@@ -207,3 +207,134 @@ def test_bad_input_raises_with_the_fix():
     # a plain (stock) Pendulum works when the constraint is given explicitly
     model = ARAM("MlpPolicy", gym.make("Pendulum-v1"), constraint={"name": "box", "dim": 1})
     assert model.constraint.family == "box"
+
+
+# MOSAC's losses against a hand computation ----------------------------------------------
+
+
+def linear_q(layer: torch.nn.Module, obs, pref, actions) -> np.ndarray:
+    """A linear critic ``W [s, w, a] + b`` (``net_arch=[]``) evaluated in float64 numpy."""
+    (linear,) = [m for m in layer.modules() if isinstance(m, torch.nn.Linear)]
+    weight = linear.weight.detach().double().numpy()
+    bias = linear.bias.detach().double().numpy()
+    pref = np.broadcast_to(pref, (len(obs), 2))
+    return np.concatenate([obs, pref, actions], axis=1) @ weight.T + bias
+
+
+def perturbed_critic(model: ARAM, seed: int):
+    """A critic of the model's shape whose weights differ from the model's critic."""
+    critic = model.policy.make_critic(features_extractor=None)
+    critic.load_state_dict(model.critic.state_dict())
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.add_(torch.randn(p.shape, generator=gen) * 0.5)
+    return critic
+
+
+def mirrored_critic(model: ARAM):
+    """A copy of the linear critic with its action weights negated: Q(s, w, -a) + const.
+
+    Whether it or the critic is higher then depends on the sign of the action, so each
+    wins the maximum over critics for some sampled actions.
+    """
+    critic = model.policy.make_critic(features_extractor=None)
+    critic.load_state_dict(model.critic.state_dict())
+    with torch.no_grad():
+        for net in (critic.qf0, critic.qf1):
+            net[0].weight[:, -1].neg_()  # the input is [s, w, a]: the action is last
+    return critic
+
+
+def record_samples(monkeypatch, actor) -> list[tuple[torch.Tensor, ...]]:
+    """Record the inputs and outputs of every ``actor.action_log_prob`` call."""
+    calls: list[tuple[torch.Tensor, ...]] = []
+    sample = actor.action_log_prob
+
+    def spy(obs, preference=None):
+        actions, log_prob = sample(obs, preference)
+        calls.append((obs, preference, actions.detach(), log_prob.detach()))
+        return actions, log_prob
+
+    monkeypatch.setattr(actor, "action_log_prob", spy)
+    return calls
+
+
+@pytest.fixture
+def linear_aram() -> ARAM:
+    env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1}, enforce="monitor")
+    settings = {"gamma": 0.9, "policy_action_samples": 2, "device": "cpu"}  # CPU tensors below
+    return make(env, policy_kwargs={"net_arch": []}, **settings)
+
+
+def test_mosac_critic_loss_matches_a_hand_computation(linear_aram, monkeypatch):
+    from acrl_wrappers.sb3 import DualReplayBufferSamples
+
+    model = linear_aram
+    model.policy.critic_target.load_state_dict(perturbed_critic(model, 1).state_dict())
+    gen = torch.Generator().manual_seed(0)
+    batch = 6
+    obs, next_obs = torch.randn(batch, 3, generator=gen), torch.randn(batch, 3, generator=gen)
+    actions = torch.rand(batch, 1, generator=gen) * 2 - 1
+    dones = torch.tensor([[0.0], [0.0], [1.0], [0.0], [0.0], [0.0]])
+    vectors = torch.tensor(
+        [[0.5, 0.0], [-1.0, 0.0], [2.0, 0.0], [0.0, -0.2], [0.0, -0.2], [1.5, -0.2]]
+    )
+    data = DualReplayBufferSamples(
+        obs, actions, next_obs, dones, vectors[:, :1], None, vectors, torch.zeros(batch, 1)
+    )
+    w, alpha, gamma = np.array([0.3, 0.7]), 0.25, 0.9
+    calls = record_samples(monkeypatch, model.actor)
+    loss = model._critic_loss(data, torch.tensor(w, dtype=torch.float32), torch.tensor(alpha))
+
+    ((sampled_obs, sampled_pref, next_actions, next_log_prob),) = calls
+    assert torch.equal(sampled_obs, next_obs)  # a' ~ pi(.|s', w)
+    np.testing.assert_allclose(sampled_pref.numpy(), w)
+    a_next, logp = next_actions.double().numpy(), next_log_prob.double().numpy()
+    s, s_next, a = obs.double().numpy(), next_obs.double().numpy(), actions.double().numpy()
+    target = model.policy.critic_target
+    t1, t2 = (linear_q(net, s_next, w, a_next) for net in (target.qf0, target.qf1))
+    pick_first = (t1 @ w <= t2 @ w)[:, None]  # the twin with the smaller w . Q, whole vector
+    selected = np.where(pick_first, t1, t2)
+    assert 0 < pick_first.sum() < batch  # both twins are picked somewhere ...
+    assert not np.allclose(selected, np.minimum(t1, t2))  # ... not an elementwise min
+    d = dones.double().numpy()
+    y = vectors.double().numpy() + gamma * (1 - d) * (selected - alpha * logp[:, None])
+    expected = sum(
+        np.mean(((linear_q(net, s, w, a) - y) ** 2) @ w)
+        for net in (model.critic.qf0, model.critic.qf1)
+    )
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_mosac_actor_loss_matches_a_hand_computation(linear_aram, monkeypatch):
+    model = linear_aram
+    model._snapshots.append(mirrored_critic(model))  # one Q-snapshot beside the critic
+    gen = torch.Generator().manual_seed(3)
+    obs = torch.randn(5, 3, generator=gen)
+    prefs = torch.tensor([[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]])  # W; the actor's w first
+    alpha = 0.25
+    calls = record_samples(monkeypatch, model.actor)
+    loss, log_prob = model._actor_loss(obs, prefs, torch.tensor(alpha))
+
+    ((sampled_obs, sampled_pref, actions, logp),) = calls
+    assert torch.equal(sampled_obs, obs.repeat(2, 1))  # policy_action_samples = 2 per state
+    assert torch.equal(sampled_pref, prefs[0])
+    assert torch.equal(log_prob.detach(), logp)
+    s, a, logp_np = sampled_obs.double().numpy(), actions.double().numpy(), logp.double().numpy()
+    w = prefs[0].double().numpy()
+    # value[c, j, i]: min over the twins of critic c of w . Q(s_i, a_i, w'_j)
+    value = np.array(
+        [
+            [
+                np.minimum(linear_q(c.qf0, s, pj, a) @ w, linear_q(c.qf1, s, pj, a) @ w)
+                for pj in prefs.double().numpy()
+            ]
+            for c in (model.critic, model._snapshots[0])
+        ]
+    )
+    best = value.max(axis=(0, 1))  # the best (critic, w') per sampled action
+    assert not np.allclose(best, value[0].max(axis=0))  # the snapshot matters ...
+    assert not np.allclose(best, value[:, 0].max(axis=0))  # ... and so do the other w'
+    expected = np.mean(alpha * logp_np - best)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)

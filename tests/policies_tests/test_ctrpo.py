@@ -114,6 +114,79 @@ def test_without_hysteresis_the_switch_is_at_the_limit():
     assert next_safe_mode(True, 25.0, 25.0, 1.0) is False
 
 
+class LineSearchProblem:
+    """A one-parameter line search: theta = c * step, objective and divergence of theta."""
+
+    def __init__(self, objective, divergence) -> None:
+        self.param = th.nn.Parameter(th.tensor([0.0, 2.0]))
+        self.objective, self.divergence = objective, divergence
+        self.tried: list[float] = []  # the first coordinate of every evaluated theta
+
+    def evaluate(self) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
+        x = self.param[0].detach()
+        self.tried.append(x.item())
+        divergence = th.as_tensor(self.divergence(x.item()))
+        return th.as_tensor(self.objective(x.item())), divergence, divergence / 2, x / 10
+
+    def search(self, model: CTRPO):
+        step = th.tensor([1.0, 0.0])
+        return model._line_search([self.param], [(2,)], step, 0.0, self.evaluate)
+
+
+@pytest.fixture(scope="module")
+def pendulum_ctrpo() -> CTRPO:
+    env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1}, enforce="monitor")
+    return CTRPO("MlpPolicy", env, **TINY)  # target_kl 0.01, 15 tries, factor 0.8
+
+
+def test_line_search_accepts_the_first_step_inside_the_trust_region(pendulum_ctrpo):
+    # the objective improves along the step; the divergence c^2 <= 0.01 needs c <= 0.1,
+    # first met at c = 0.8^11 = 0.086, the 12th try
+    problem = LineSearchProblem(lambda x: x, lambda x: x**2)
+    result = problem.search(pendulum_ctrpo)
+    assert result.accepted
+    assert problem.tried == pytest.approx([0.8**k for k in range(12)])
+    th.testing.assert_close(problem.param.data, th.tensor([0.8**11, 2.0]))
+    assert result.divergence == pytest.approx(0.8**22)
+    assert result.objective == pytest.approx(0.8**11)
+    assert (result.kl, result.cost_increase) == pytest.approx((0.8**22 / 2, 0.8**11 / 10))
+
+
+def test_line_search_accepts_an_unchanged_objective(pendulum_ctrpo):
+    problem = LineSearchProblem(lambda x: 0.0, lambda x: 0.0)  # "did not get worse"
+    assert problem.search(pendulum_ctrpo).accepted
+    assert problem.tried == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("objective", "divergence"),
+    [
+        (lambda x: -x, lambda x: 0.0),  # every step makes the surrogate worse
+        (lambda x: x, lambda x: math.inf),  # every step crosses the cost limit
+        (lambda x: x, lambda x: 0.01 * (x / 0.04) ** 2),  # needs c <= 0.04: a 16th try
+    ],
+    ids=["objective-worse", "crosses-the-limit", "needs-a-16th-try"],
+)
+def test_line_search_rejects_and_restores_the_parameters(pendulum_ctrpo, objective, divergence):
+    problem = LineSearchProblem(objective, divergence)
+    result = problem.search(pendulum_ctrpo)
+    assert not result.accepted
+    assert problem.tried == pytest.approx([0.8**k for k in range(15)])  # 15 tries, no more
+    assert th.equal(problem.param.data, th.tensor([0.0, 2.0]))
+    assert (result.objective, result.divergence, result.kl) == (0.0, 0.0, 0.0)
+
+
+def test_line_search_takes_its_last_try(pendulum_ctrpo):
+    # the step that the default 15 tries miss (c = 0.8^15) is accepted with a 16th
+    problem = LineSearchProblem(lambda x: x, lambda x: 0.01 * (x / 0.04) ** 2)
+    pendulum_ctrpo.line_search_max_iter = 16
+    try:
+        assert problem.search(pendulum_ctrpo).accepted
+    finally:
+        pendulum_ctrpo.line_search_max_iter = 15
+    assert problem.tried[-1] == pytest.approx(0.8**15) and len(problem.tried) == 16
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"hysteresis": 0.0}, {"hysteresis": 1.5}, {"beta": -1.0}, {"beta": math.nan}]
 )
@@ -143,11 +216,23 @@ def test_learn_a_few_updates(task, kwargs, tmp_path):
     assert all(th.isfinite(p).all() for p in model.policy.parameters())
     assert model.safe_mode  # starts in recovery, J_c < 20 switches to safe at the first update
     # logs of the first three updates (SB3 dumps before train)
+    cost_terms = []
     for row in logs[1:]:
         assert row["train/safe_mode"] == "1"
+        # a failed search logs zeros: every step here must have been accepted
+        assert row["train/is_line_search_success"] == "1.0"
         margin = 25.0 - float(row["train/ep_cost"])
-        assert float(row["train/cost_increase"]) < margin
-        assert float(row["train/constrained_divergence"]) <= 0.01
+        alpha, kl = float(row["train/cost_increase"]), float(row["train/kl_divergence_loss"])
+        divergence = float(row["train/constrained_divergence"])
+        assert alpha != 0.0 and 0.0 < kl <= divergence <= 0.01
+        assert alpha < margin
+        # the accepted step was measured with D_C = KL + beta * D_phi(alpha), beta = 1
+        # (float32 leaves ~margin * 1e-7 of rounding in the Bregman term)
+        expected = kl + (margin - alpha) * math.log((margin - alpha) / margin) + alpha
+        assert divergence == pytest.approx(expected, abs=5e-6)
+        cost_terms.append(divergence - kl)
+        assert float(row["train/policy_objective"]) > 0  # the surrogate at theta_k is 0
+    assert max(cost_terms) > 1e-4  # the cost term was not negligible in every update
 
 
 def test_recovery_mode_stays_on_while_the_cost_is_above_h_times_b(tmp_path):
@@ -158,8 +243,12 @@ def test_recovery_mode_stays_on_while_the_cost_is_above_h_times_b(tmp_path):
     assert float(logs[-1]["rollout/ep_cost_mean"]) > 20
     assert not model.safe_mode
     assert {row["train/safe_mode"] for row in logs[1:]} == {"0"}
-    for row in logs[1:]:  # recovery: a plain KL trust region
-        assert float(row["train/constrained_divergence"]) == float(row["train/kl_divergence_loss"])
+    for row in logs[1:]:  # recovery: a plain KL trust region, and the step was taken
+        assert row["train/is_line_search_success"] == "1.0"
+        kl = float(row["train/kl_divergence_loss"])
+        assert float(row["train/constrained_divergence"]) == kl and 0.0 < kl <= 0.01
+        assert float(row["train/cost_increase"]) == 0.0
+        assert float(row["train/policy_objective"]) > 0  # the cost surrogate decreased
 
 
 def test_save_load_round_trip(tmp_path):
@@ -183,8 +272,9 @@ def test_save_load_round_trip(tmp_path):
     assert loaded.num_timesteps == 768
 
 
-def test_progress_bar(capsys):
+def test_progress_bar_counts_every_step(progress_bars, capsys):
     CTRPO("MlpPolicy", make("ACRL/SafeHopperVelocity-v1"), **TINY).learn(256, progress_bar=True)
+    progress_bars.assert_completed(capsys.readouterr().out, 256)
 
 
 def test_policy_aliases_and_registered_name():
@@ -203,4 +293,7 @@ def test_readme_snippet_runs(capsys):
     snippet = section.split("```python\n")[1].split("```")[0]
     exec(compile(snippet, str(readme), "exec"), {})
     safe_mode, episode_cost = capsys.readouterr().out.split()
-    assert safe_mode in {"True", "False"} and float(episode_cost) >= 0
+    # random Hopper episodes rarely exceed the velocity threshold: J_c is far below
+    # h * b = 20, so the update that printed its mode was in safe mode
+    assert float(episode_cost) < 0.8 * 25
+    assert safe_mode == "True"

@@ -25,6 +25,7 @@ from acrl_policies.cvpo import (
     variational_weights,
     weighted_log_likelihood,
 )
+from acrl_policies.cvpo.cvpo import EStep
 from acrl_policies.errors import (
     InvalidCostLimitError,
     InvalidSampleCountError,
@@ -116,6 +117,41 @@ def test_dual_matches_its_definition_and_decreases_under_adam():
     assert dual[1].item() > 0  # mean Q_c ≈ 2 > ξ = 1.25: the constraint is active
 
 
+@pytest.mark.parametrize(("q_cost", "expected_lambda"), [(3.0, 0.02), (0.5, 1e-6)])
+def test_estep_moves_the_duals_against_their_gradient_and_weighs_with_the_new_ones(
+    monkeypatch, q_cost, expected_lambda
+):
+    # Q_r = -|a|^2 of the squashed action, Q_c constant: above xi = 1.25 the cost
+    # constraint is active and one Adam step (lr 0.02) raises lambda from 0 to 0.02;
+    # below it lambda falls to its floor 1e-6
+    model = CVPO("MlpPolicy", make(), device="cpu", **TINY)  # CPU tensors below
+    monkeypatch.setattr(model, "critic", lambda obs, act: (-(act**2).sum(1, keepdim=True),) * 2)
+    monkeypatch.setattr(
+        model, "cost_q", lambda obs, act, target=False: th.full((len(obs), 1), q_cost)
+    )
+    obs = th.randn(8, 11, generator=th.Generator().manual_seed(0))
+    th.manual_seed(0)
+    estep = model._estep(obs)
+
+    q_rewards = -(th.tanh(estep.samples) ** 2).sum(-1)  # (K, B): the critic saw tanh(samples)
+    q_costs = th.full_like(q_rewards, q_cost)
+    dual = th.tensor([1.0, 0.0], requires_grad=True)
+    estep_dual(
+        dual[0], dual[1], q_rewards, q_costs, model.estep_kl, model.cost_threshold
+    ).backward()
+    assert model.lagrange_multiplier == pytest.approx(expected_lambda, rel=1e-4)
+    expected_eta = 1.0 - 0.02 * th.sign(dual.grad[0]).item()  # Adam's first step is +-lr
+    assert model.eta == pytest.approx(expected_eta, rel=1e-4)
+    # the weights use the duals after their step
+    expected = variational_weights(q_rewards, q_costs, model.eta, model.lagrange_multiplier)
+    th.testing.assert_close(estep.weights, expected)
+    with th.no_grad():
+        mean_old, log_std_old, _ = model.policy.actor_old.get_action_dist_params(obs)
+    th.testing.assert_close(estep.mean_old, mean_old)
+    th.testing.assert_close(estep.std_old, log_std_old.exp())
+    assert estep.samples.shape == (16, 8, 3)
+
+
 # M-step ---------------------------------------------------------------------------------
 
 
@@ -148,6 +184,59 @@ def test_weighted_likelihood_pulls_the_mean_toward_the_heavy_samples():
     assert grad.item() > 0  # ascent moves μ toward 2
 
 
+def mstep_round(mstep_dual_max: float, steps: int, hold_duals: bool = False) -> tuple[float, ...]:
+    """KL_mu, KL_sigma, alpha_mu, alpha_sigma after ``steps`` M-steps of one round.
+
+    The batch: 16 states whose E-step weights all sit on one sample 2 old standard
+    deviations above the old mean in each of the 3 action dimensions. The unconstrained
+    weighted ML moves the mean there and doubles the standard deviation: KL_mu = 6 and
+    KL_sigma = 0.96, three orders of magnitude above eps_mu = 0.005 and eps_sigma = 0.0005.
+    ``hold_duals`` keeps the multipliers at 0 (the unconstrained M-step).
+    """
+    model = CVPO("MlpPolicy", make(), mstep_dual_max=mstep_dual_max, device="cpu", **TINY)
+    gen = th.Generator().manual_seed(0)
+    obs = th.randn(16, 11, generator=gen)
+    with th.no_grad():
+        mean_old, log_std_old, _ = model.policy.actor_old.get_action_dist_params(obs)
+    std_old = log_std_old.exp()
+    samples = mean_old + std_old * th.randn(16, *mean_old.shape, generator=gen)
+    samples[0] = mean_old + 2.0 * std_old
+    weights = th.zeros(16, 16)
+    weights[0] = 1.0
+    estep = EStep(samples, mean_old, std_old, weights, th.zeros(16, 16), 0.0)
+    duals = th.zeros(2, requires_grad=True)  # as train() starts every round
+    if hold_duals:
+        optimizer: th.optim.Optimizer = th.optim.SGD([duals], lr=0.0)
+    else:
+        optimizer = th.optim.Adam([duals], lr=model.mstep_dual_lr)
+    for _ in range(steps):
+        logs = dict(model._mstep(obs, estep, duals, optimizer))
+    return tuple(logs[k] for k in ("kl_mean", "kl_std", "mstep_dual_mean", "mstep_dual_std"))
+
+
+def test_mstep_keeps_both_kls_near_their_bounds_when_the_ml_step_would_move_far():
+    eps_mu, eps_sigma = 0.005, 0.0005
+    free_mean, free_std, *_ = mstep_round(1e3, 300, hold_duals=True)
+    assert free_mean > 100 * eps_mu and free_std > 100 * eps_sigma  # the pull is strong
+    # the same round with the multipliers (their cap far above what they need)
+    kl_mean, kl_std, alpha_mean, alpha_std = mstep_round(1e3, 300)
+    assert 0.5 * eps_mu <= kl_mean <= 1.5 * eps_mu
+    assert 0.5 * eps_sigma <= kl_std <= 2.0 * eps_sigma
+    assert alpha_mean > 1.0 and alpha_std > 1.0  # the multipliers grew to hold them
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: FSRL's mstep_dual_max=0.5 caps the KL penalty far below what "
+    "holds eps at K=16 (the likelihood is averaged over the K samples, so its pull on the "
+    "mean is 1/K against alpha <= 0.5); KL_mu settles near 0.074 (15 x eps_mu) and "
+    "KL_sigma near 0.057 (110 x eps_sigma)",
+)
+def test_mstep_with_the_default_multiplier_cap_keeps_the_kls_near_their_bounds():
+    kl_mean, kl_std, *_ = mstep_round(0.5, 300)
+    assert kl_mean <= 1.5 * 0.005 and kl_std <= 2.0 * 0.0005
+
+
 # the algorithms -------------------------------------------------------------------------
 
 
@@ -172,11 +261,24 @@ def test_cvpo_learns_and_logs(tmp_path):
     assert model.cost_threshold == pytest.approx(1.25, abs=0.005)
     trained = [row for row in logs if row.get("train/eta")]
     assert trained and "rollout/ep_cost_mean" in logs[-1]
-    last = trained[-1]
-    assert 1e-6 <= float(last["train/eta"]) <= 20 and 0 <= float(last["train/lambda"]) <= 20
-    for key in ("train/kl_mean", "train/kl_std", "train/cost_critic_loss", "train/q_cost"):
-        assert math.isfinite(float(last[key]))
-    assert 0 <= float(last["train/mstep_dual_mean"]) <= 0.5
+    for row in trained:
+        # E-step: random Hopper steps rarely cost, E_q[Q_c] stays below xi, the dual's
+        # gradient in lambda is xi - E_q[Q_c] > 0, and lambda sits at its floor 1e-6
+        assert float(row["train/q_cost"]) < model.cost_threshold
+        assert float(row["train/lambda"]) == pytest.approx(1e-6)
+        # M-step: Adam at lr 5e-4 keeps both KLs inside their bounds in a round of 4 steps,
+        # so the multipliers, which grow only while a KL exceeds its bound, stay at 0
+        assert 0 < float(row["train/kl_mean"]) < model.mstep_kl_mean
+        assert 0 < float(row["train/kl_std"]) < model.mstep_kl_std
+        assert float(row["train/mstep_dual_mean"]) == float(row["train/mstep_dual_std"]) == 0.0
+        assert math.isfinite(float(row["train/cost_critic_loss"]))
+    # with an untrained critic the weights are flatter than the E-step's KL bound allows:
+    # the dual's gradient in eta is eps - KL(q || uniform) > 0, so every one of the 32
+    # Adam steps (lr 0.02) lowers eta from 1 by about the learning rate
+    etas = [float(row["train/eta"]) for row in trained]
+    assert all(b < a for a, b in itertools.pairwise(etas))
+    assert model.eta == pytest.approx(1.0 - 32 * 0.02, abs=0.01)
+    assert model.lagrange_multiplier == pytest.approx(1e-6)
     # the replay buffer holds the costs the env reported
     buffer = model.replay_buffer
     assert isinstance(buffer, CostReplayBuffer)
@@ -219,8 +321,9 @@ def test_save_load_round_trip(algo, tmp_path):
     assert loaded.num_timesteps == 224
 
 
-def test_progress_bar():
+def test_progress_bar_counts_every_step(progress_bars, capsys):
     CVPO("MlpPolicy", make(), **TINY).learn(96, progress_bar=True)
+    progress_bars.assert_completed(capsys.readouterr().out, 96)
 
 
 @pytest.mark.parametrize("k", [0, 1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch as th
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
@@ -75,12 +76,69 @@ def test_learns_and_sends_only_feasible_actions(algo, task, flows):
     # the probe sits outside the task's own enforcement: it sees what the algorithm sends
     probe = ActionProbe(gym.make(task, enforce="project"), c, keep=False)
     model = make(algo, probe, flows[(constraint, method_of(algo))])
+    flow_state = {k: v.clone() for k, v in model.flow_head.state_dict().items()}
+    proposed = record_proposals(model)
     model.learn(300, progress_bar=True)
     assert probe.steps == 300
     assert probe.infeasible == 0, f"{probe.infeasible} infeasible actions left the algorithm"
     assert model.safety_net.proposals == 300
-    assert 0 <= model.safety_net.projections <= 300
+    # every proposal the flow (plus noise, clipped to the box) left infeasible was
+    # projected, and only those: the count a fresh check of the proposals gives, and the
+    # projector's own count of solves
+    low, high = model.action_space.low, model.action_space.high
+    infeasible = sum(
+        int((c.violation(np.clip(a, low, high), o if c.obs_dim else None) > c.tol).sum())
+        for a, o in proposed
+    )
+    solves = model._projector.solves if model._projector is not None else 0
+    assert model.safety_net.projections == model.safety_net.infeasible == infeasible == solves
     assert model.replay_buffer.size() == 300
+    # the flow is frozen: neither its weights nor its buffers moved while the policy learned
+    for key, value in model.flow_head.state_dict().items():
+        assert th.equal(value, flow_state[key]), key
+
+
+def record_proposals(model) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Record the (actions, observations) batches the algorithm hands its safety net."""
+    proposed: list[tuple[np.ndarray, np.ndarray]] = []
+    enforce = model._enforce
+
+    def spy(actions, obs):
+        proposed.append((np.array(actions, dtype=np.float64), np.array(obs, dtype=np.float64)))
+        return enforce(actions, obs)
+
+    model._enforce = spy
+    return proposed
+
+
+def test_flowpg_actor_learns_through_the_frozen_flow(flows):
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    model = make("FlowPG", env, flows[("reacher-l2", "flowpg")], device="cpu")  # CPU tensors below
+    actor, flow = model.policy.actor, model.policy.actor.flow_head.flow
+    flow_state = {k: v.clone() for k, v in flow.state_dict().items()}
+    mlp_before = [p.detach().clone() for p in actor.mu.parameters()]
+    model.learn(150)  # 50 DDPG updates after 100 warm-up steps
+    for key, value in flow.state_dict().items():  # the flow did not move ...
+        assert th.equal(value, flow_state[key]), key
+    assert all(not p.requires_grad and p.grad is None for p in flow.parameters())
+    # the target actor's copy only takes float rounding from Polyak-averaging it with itself
+    target_flow = model.policy.actor_target.flow_head.flow.state_dict()
+    for key, value in flow_state.items():
+        th.testing.assert_close(target_flow[key], value, rtol=1e-5, atol=1e-5)
+    # ... while the actor in front of it did, which it can only through the flow
+    assert any(not th.equal(a, b) for a, b in zip(mlp_before, actor.mu.parameters(), strict=True))
+
+    # the actor loss reaches the pre-flow output through the flow's Jacobian
+    obs = th.as_tensor(model.replay_buffer.observations[:32, 0])
+    latent = actor.latent(obs)
+    latent.retain_grad()
+    actions = actor.flow_head(latent, obs)
+    actions.retain_grad()
+    (-model.critic.q1_forward(obs, actions).mean()).backward()
+    assert latent.grad is not None and latent.grad.abs().sum() > 0
+    assert not th.allclose(latent.grad, actions.grad)  # the flow is not bypassed
+    assert all(p.grad is None for p in flow.parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in actor.mu.parameters())
 
 
 def test_replay_buffers_store_what_each_method_learns_from(flows):

@@ -102,5 +102,6 @@ def test_save_load_round_trip(algo, tmp_path):
     assert loaded.lagrange._t == 3  # the Adam state continued
 
 
-def test_progress_bar():
+def test_progress_bar_counts_every_step(progress_bars, capsys):
     TRPOLagrangian("MlpPolicy", pendulum_with_cost(), **TINY).learn(256, progress_bar=True)
+    progress_bars.assert_completed(capsys.readouterr().out, 256)

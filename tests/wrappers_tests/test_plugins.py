@@ -7,13 +7,24 @@ real installed distributions are in test_installed_plugins.py.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
+import click
+import gymnasium as gym
 import pytest
 
 import acrl_wrappers as acrl
 from acrl_wrappers import hookimpl
-from acrl_wrappers.errors import DuplicateNameError, PluginError, PluginLoadWarning
+from acrl_wrappers.cli import make_cli
+from acrl_wrappers.errors import (
+    DuplicateNameError,
+    NameConflictWarning,
+    PluginError,
+    PluginLoadWarning,
+)
 from acrl_wrappers.plugins import PluginHost
+
+PENDULUM = "gymnasium.envs.classic_control.pendulum:PendulumEnv"
 
 
 def fresh_host(**environ: str) -> PluginHost:
@@ -57,18 +68,113 @@ def test_loading_is_idempotent():
     assert len(host.registry("constraint")) == count
 
 
-def test_duplicate_name_is_an_error_naming_both_plugins():
+def test_a_duplicate_name_is_refused_alone_and_keeps_its_meaning():
     class Clash:
         @hookimpl
         def register_constraints(self, register):
-            register("power", acrl.BallConstraint)
+            register("power", acrl.BallConstraint)  # a built-in's name
+            register("clash-disc", acrl.BallConstraint, aliases=("l2", "my-disc"))  # 'l2' taken
+
+        @hookimpl
+        def register_algorithms(self, register):
+            register("clash-algo", "collections:OrderedDict")
 
     host = fresh_host()
-    with pytest.warns(PluginLoadWarning, match="'acrl.constraints' and plugin 'clash'"):
-        assert not host.add_plugin(Clash(), "clash")
+    with pytest.warns(NameConflictWarning) as caught:
+        assert host.add_plugin(Clash(), "clash")
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2
+    assert "constraint 'power' from plugin 'clash' was refused" in messages[0]
+    assert "plugin 'acrl.constraints' (acrl-wrappers " in messages[0]
+    assert "ACRL_DISABLE_PLUGINS=clash" in messages[0]
+    assert "constraint 'l2'" in messages[1]
+    registry = host.registry("constraint")
+    # the existing names mean what they meant; the rest of the plugin loaded
+    assert registry.get("power").target is acrl.PowerConstraint
+    assert registry.get("l2").target is acrl.BallConstraint and registry.get("l2").name == "ball"
+    assert registry.get("my-disc").name == "clash-disc"
+    assert host.registry("algorithm").get("clash-algo").plugin == "clash"
+    # the refused registration is still reachable by its qualified name
+    assert registry.get("clash:power").target is acrl.BallConstraint
+    assert registry.get("acrl.constraints:power").target is acrl.PowerConstraint
+    with pytest.raises(acrl.UnknownConstraintError):
+        registry.get("clash:box")
+    assert [(c.kind, c.name) for c in host.conflicts] == [
+        ("constraint", "power"),
+        ("constraint", "l2"),
+    ]
+    (listed,) = [p for p in host.list_plugins() if p["name"] == "clash"]
+    assert listed["status"] == "loaded" and len(listed["conflicts"]) == 2
+
+
+def test_strict_mode_makes_a_name_conflict_an_error_and_adds_nothing():
+    class Clash:
+        @hookimpl
+        def register_constraints(self, register):
+            register("clash-free", acrl.BallConstraint)
+            register("power", acrl.BallConstraint)
+
+    host = fresh_host(ACRL_STRICT_PLUGINS="1")
+    with pytest.raises(DuplicateNameError, match="'power' from plugin 'clash' was refused"):
+        host.add_plugin(Clash(), "clash")
+    assert "clash-free" not in host.registry("constraint")
     assert host.registry("constraint").get("power").target is acrl.PowerConstraint
-    with pytest.raises(DuplicateNameError, match="both plugin"):
-        fresh_host(ACRL_STRICT_PLUGINS="1").add_plugin(Clash(), "clash")
+
+
+def test_a_task_keeps_its_own_plugins_constraint_when_another_plugin_owns_the_name():
+    class First:
+        @hookimpl
+        def register_constraints(self, register):
+            register("shared-disc", partial(acrl.BallConstraint, bound=0.5, dim=1))
+
+    class Second:
+        @hookimpl
+        def register_constraints(self, register):
+            register("shared-disc", partial(acrl.BoxConstraint, low=-0.1, high=0.1, dim=1))
+
+        @hookimpl
+        def register_envs(self, register):
+            register("ACRL/TestSharedDisc-v0", PENDULUM, constraint="shared-disc")
+
+    host = fresh_host()
+    host.add_plugin(First(), "first")
+    with pytest.warns(NameConflictWarning, match="'second:shared-disc'"):
+        host.add_plugin(Second(), "second")
+    task = host.registry("env").get("ACRL/TestSharedDisc-v0")
+    assert task.options["constraint"] == "second:shared-disc"
+    assert host.registry("constraint").get("shared-disc").plugin == "first"
+    assert gym.spec("ACRL/TestSharedDisc-v0").kwargs["constraint"] == "second:shared-disc"
+
+
+def test_a_command_name_is_owned_by_the_first_plugin():
+    class Intruder:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command("check")
+            def check():
+                click.echo("intruder")
+
+            @cli.command("intruder-hello")
+            def hello():
+                click.echo("hello")
+
+    host = fresh_host()
+    host.add_plugin(Intruder(), "intruder")
+    with pytest.warns(NameConflictWarning, match="command 'check' from plugin 'intruder'"):
+        cli = make_cli(host)
+    assert cli.commands["check"].callback.__module__ == "acrl_wrappers.default_plugins.commands"
+    assert "intruder-hello" in cli.commands
+    assert [(c.kind, c.owner_plugin) for c in host.conflicts] == [("command", "acrl.commands")]
+
+
+def test_names_with_a_colon_are_refused():
+    class Colon:
+        @hookimpl
+        def register_constraints(self, register):
+            register("a:b", acrl.BallConstraint)
+
+    with pytest.warns(PluginLoadWarning, match="must not contain ':'"):
+        assert not fresh_host().add_plugin(Colon(), "colon")
 
 
 def test_garbage_registration_rolls_back_the_whole_plugin():

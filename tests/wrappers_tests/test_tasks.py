@@ -6,6 +6,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+import acrl_wrappers as acrl
+import acrl_wrappers.wrappers
 from acrl_wrappers import hookimpl
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.plugins import PluginHost
@@ -50,11 +52,38 @@ def test_time_limit_sits_inside_the_wrapper():
     assert env.spec.max_episode_steps == 50
 
 
-def test_plain_task_without_enforce():
+def test_a_task_without_enforce_projects_every_executed_action():
     env = gym.make("ACRL/TestReacherBall-v0")
-    assert not hasattr(env.unwrapped, "constraint")
-    with pytest.raises(ConstraintError, match="need enforce="):
+    c = acrl.find_constraint(env)
+    executed = []
+    simulator_step = env.unwrapped.step
+    env.unwrapped.step = lambda a: (executed.append(np.array(a)), simulator_step(a))[1]
+    env.reset(seed=0)
+    for _ in range(20):
+        _, _, _, _, info = env.step(np.array([0.9, -0.9]))  # far outside the disc
+        assert info["constraint"]["enforcement"] == "projected"
+    assert len(executed) == 20 and bool(np.all(c.contains(np.array(executed))))
+    with pytest.raises(ConstraintError, match="belongs to enforce='automdp'"):
         gym.make("ACRL/TestReacherBall-v0", kappa=0.5)
+
+
+def test_only_an_explicit_none_gives_the_raw_task_which_still_carries_its_constraint():
+    raw = gym.make("ACRL/TestReacherBall-v0", enforce="none")
+    assert not any(isinstance(w, acrl.wrappers.ConstraintWrapper) for w in _layers(raw))
+    assert acrl.find_constraint(raw).family == "ball"
+    with pytest.raises(ConstraintError, match="no acrl constraint"):
+        acrl.find_constraint(raw, wrapper_only=True)
+    with pytest.raises(ConstraintError, match="need enforce="):
+        gym.make("ACRL/TestReacherBall-v0", enforce="none", kappa=0.5)
+    with pytest.raises(ConstraintError, match="enforce='none' for the raw env"):
+        gym.make("ACRL/TestReacherBall-v0", enforce=None)
+
+
+def _layers(env):
+    out = [env]
+    while hasattr(out[-1], "env"):
+        out.append(out[-1].env)
+    return out
 
 
 def test_spec_of_a_task_rebuilds_it():

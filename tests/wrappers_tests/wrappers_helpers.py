@@ -20,8 +20,13 @@ WRAPPERS = {
 }
 
 
-def probed(env_id: str, enforce: str, **options):
-    """``(wrapped_env, probe, constraint)`` with the probe between wrapper and simulator."""
-    constraint = acrl.make_constraint(MUJOCO_CONSTRAINTS[env_id])
-    probe = ActionProbe(gym.make(env_id), constraint, keep=False)
+def probed(env_id: str, enforce: str, constraint=None, **options):
+    """``(wrapped_env, probe, constraint)`` with the probe between wrapper and simulator.
+
+    The probe measures executed actions against the env's benchmark constraint (or the
+    given one, when it is well-formed enough to measure with).
+    """
+    constraint = constraint or acrl.make_constraint(MUJOCO_CONSTRAINTS[env_id])
+    reference = acrl.make_constraint(MUJOCO_CONSTRAINTS[env_id])
+    probe = ActionProbe(gym.make(env_id), reference, keep=False)
     return acrl.wrap(probe, constraint, enforce, **options), probe, constraint

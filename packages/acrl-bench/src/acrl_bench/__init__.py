@@ -21,7 +21,7 @@ from acrl_bench.evaluate import evaluate_run
 from acrl_bench.report import write_report
 from acrl_bench.suite import Job, Suite, load_suite, registered_suite
 from acrl_bench.sweep import run_suite
-from acrl_bench.train import TrainingInterrupted, TrainReport, train, train_run
+from acrl_bench.train import TrainingFailed, TrainingInterrupted, TrainReport, train, train_run
 
 __all__ = [
     "DEFAULT_RUN",
@@ -33,6 +33,7 @@ __all__ = [
     "Suite",
     "SuiteError",
     "TrainReport",
+    "TrainingFailed",
     "TrainingInterrupted",
     "evaluate_run",
     "load_suite",

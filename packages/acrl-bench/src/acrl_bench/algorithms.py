@@ -38,7 +38,11 @@ STOCK_ALGORITHMS: dict[str, tuple[str, str]] = {
 }
 """``acrl train --algo`` name -> (``"module:Class"``, description)."""
 
-_NOT_HYPERPARAMETERS = {"self", "policy", "env", "_init_setup_model"}
+_NOT_HYPERPARAMETERS = {"self", "policy", "env", "seed", "_init_setup_model"}
+_RUN_SETTINGS = {
+    "seed": "the seed is a run setting, not a hyperparameter: use --seed (seeds: in a suite)",
+    "env": "the env is a run setting, not a hyperparameter: use --env (and env_kwargs)",
+}
 
 
 def algorithm_class(name: str) -> type[Any]:
@@ -97,6 +101,8 @@ def check_hyperparameters(algorithm: type[Any], hyperparameters: Mapping[str, An
     """
     accepted = accepted_hyperparameters(algorithm)
     for key in hyperparameters:
+        if key in _RUN_SETTINGS:
+            raise ConfigError(f"{key!r} among the hyperparameters: {_RUN_SETTINGS[key]}")
         if key not in accepted:
             close = difflib.get_close_matches(key, accepted, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -76,9 +76,9 @@ def _config_from_options(options: dict[str, Any]) -> RunConfig:
     type=click.Choice(ENFORCE_MODES),
     help="enforcement wrapper (default: project if there is a constraint)",
 )
-@click.option("-n", "--steps", type=int, help="total env steps [default: 10000]")
+@click.option("-n", "--steps", type=click.IntRange(min=1), help="total env steps [default: 10000]")
 @click.option("--seed", type=int, help="seed of the envs and the algorithm [default: 0]")
-@click.option("--n-envs", "n_envs", type=int, help="parallel envs [default: 1]")
+@click.option("--n-envs", "n_envs", type=click.IntRange(min=1), help="parallel envs [default: 1]")
 @click.option(
     "--hyperparams",
     type=click.Path(exists=True, dir_okay=False),
@@ -103,14 +103,20 @@ def _config_from_options(options: dict[str, Any]) -> RunConfig:
     type=click.Path(file_okay=False),
     help="parent of the default run directories",
 )
-@click.option("--save-freq", type=int, help="env steps between checkpoints [default: 10000]")
+@click.option(
+    "--save-freq", type=click.IntRange(min=1), help="env steps between checkpoints [default: 10000]"
+)
 @click.option(
     "--resume",
     type=click.Path(exists=True, file_okay=False),
     help="continue RUN_DIR from its newest checkpoint",
 )
 @click.option(
-    "--threads", default=1, show_default=True, help="torch threads (small MLPs run fastest on one)"
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="torch threads (small MLPs run fastest on one)",
 )
 @click.option("--progress/--no-progress", default=True, help="show a progress bar")
 def train(**options: Any) -> None:
@@ -123,40 +129,84 @@ def train(**options: Any) -> None:
     """
     import torch
 
-    from acrl_bench.train import TrainingInterrupted, new_run, train_run
+    from acrl_bench.train import TrainingInterrupted, train_run
+    from acrl_bench.train import train as train_config
 
     torch.set_num_threads(options["threads"])
+
+    def started(run_dir: Path, config: RunConfig) -> None:
+        click.echo(
+            f"training {config.algo} on {config.env} for {config.steps} steps "
+            f"(enforce {config.enforce}) into {run_dir}"
+        )
+
     with _clear_errors():
-        if options["resume"]:
-            run_dir = Path(options["resume"])
-            click.echo(f"resuming {run_dir}")
-        else:
-            config = _config_from_options(options)
-            run_dir = new_run(config, options["log_dir"], options["log_root"])
-            resolved = config.resolved()
-            click.echo(
-                f"training {resolved.algo} on {resolved.env} for {resolved.steps} steps "
-                f"(enforce {resolved.enforce}) into {run_dir}"
-            )
         try:
-            report = train_run(
-                run_dir,
-                steps=options["steps"] if options["resume"] else None,
-                progress_bar=options["progress"],
-            )
+            if options["resume"]:
+                run_dir = Path(options["resume"])
+                _refuse_changes_on_resume(options)
+                click.echo(f"resuming {run_dir}")
+                report = train_run(
+                    run_dir, steps=options["steps"], progress_bar=options["progress"]
+                )
+            else:  # the whole config is checked before the run directory is created
+                report = train_config(
+                    _config_from_options(options),
+                    run_dir=options["log_dir"],
+                    log_root=options["log_root"],
+                    progress_bar=options["progress"],
+                    on_start=started,
+                )
         except TrainingInterrupted as exc:
             click.echo(f"\n{exc}", err=True)
             sys.exit(130)
     click.echo(report.text())
 
 
+_FIXED_ON_RESUME = (
+    "algo",
+    "env",
+    "constraint",
+    "enforce",
+    "seed",
+    "n_envs",
+    "hyperparams",
+    "param",
+    "log_dir",
+    "save_freq",
+)
+
+
+def _refuse_changes_on_resume(options: dict[str, Any]) -> None:
+    """``--resume`` continues a run as it was configured: only ``-n`` may change it."""
+    from acrl_bench.errors import ConfigError
+
+    given = [name for name in _FIXED_ON_RESUME if options[name] not in (None, ())]
+    if given:
+        flags = ", ".join(
+            {"param": "-p", "hyperparams": "--hyperparams"}.get(n, "--" + n.replace("_", "-"))
+            for n in given
+        )
+        raise ConfigError(
+            f"--resume continues {options['resume']} with its own config.yml, so {flags} cannot "
+            "change it (only -n raises the step budget); start a new run instead"
+        )
+
+
 @click.command(context_settings={"max_content_width": 100})
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--episodes", default=10, show_default=True, help="evaluation episodes")
+@click.option(
+    "--episodes",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="evaluation episodes",
+)
 @click.option(
     "--samples",
     default=100,
     show_default=True,
+    type=click.IntRange(min=1),
     help="policy samples per visited state for the valid-action rate",
 )
 @click.option("--json", "as_json", is_flag=True, help="print JSON")

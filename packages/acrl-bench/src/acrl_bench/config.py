@@ -131,6 +131,11 @@ class RunConfig:
                 f"--enforce {enforce} needs a constraint, and {self.env} has none; pass "
                 "--constraint NAME (acrl constraints lists them)"
             )
+        if "enforce" in self.env_kwargs:
+            raise ConfigError(
+                "env_kwargs must not set enforce: the run puts its own enforcement wrapper "
+                "around the task, so use --enforce (enforce: in a hyperparameter file or suite)"
+            )
         if self.wrapper_kwargs and enforce == "none":
             raise ConfigError("wrapper_kwargs need an enforcement wrapper (--enforce)")
         if enforce != "none":

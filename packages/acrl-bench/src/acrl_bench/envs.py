@@ -41,8 +41,12 @@ def make_env(
         ('ProjectAction', 'Monitor')
     """
     import acrl_wrappers as acrl
+    from acrl_wrappers.tasks import NO_ENFORCEMENT, is_task
 
-    env = gym.make(config.env, **config.env_kwargs)
+    kwargs = dict(config.env_kwargs)
+    if is_task(config.env):  # the run's own wrapper goes on top, outside the monitor
+        kwargs.setdefault("enforce", NO_ENFORCEMENT)
+    env = gym.make(config.env, **kwargs)
     if probe is not None:
         env = probe(env)
     env = Monitor(env, filename=monitor_file, override_existing=not append)

@@ -23,7 +23,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from acrl_bench.algorithms import algorithm_class
 from acrl_bench.config import read_config
 from acrl_bench.envs import make_env
-from acrl_bench.errors import CheckpointError
+from acrl_bench.errors import CheckpointError, ConfigError
 from acrl_policies.common.safety_net import safety_net_counts
 
 __all__ = ["evaluate_run", "format_evaluation", "policy_samples"]
@@ -44,13 +44,18 @@ def policy_samples(model: Any, obs: np.ndarray, n: int) -> np.ndarray:
     return np.asarray(actions)
 
 
-def _load(run_dir: Path, config: Any, env: Any) -> Any:
+def _model_file(run_dir: Path) -> Path:
     path = run_dir / "model.zip"
     if not path.exists():
         raise CheckpointError(
             f"{run_dir} has no model.zip yet (training did not finish); finish it with "
             f"acrl train --resume {run_dir}"
         )
+    return path
+
+
+def _load(run_dir: Path, config: Any, env: Any) -> Any:
+    path = _model_file(run_dir)
     try:
         return algorithm_class(config.algo).load(path, env=env)
     except Exception as exc:
@@ -75,8 +80,12 @@ def evaluate_run(
     from acrl_wrappers.testing import ActionProbe
 
     acrl.load_plugins()
+    for name, count in (("episodes", episodes), ("samples", samples)):
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {count!r}")
     run_dir = Path(run_dir)
     config = read_config(run_dir)
+    _model_file(run_dir)  # before anything is built
     constraint = config.task_constraint()
     c = None if constraint is None else acrl.make_constraint(constraint)
     probes: list[ActionProbe] = []

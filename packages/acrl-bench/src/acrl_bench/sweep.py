@@ -86,12 +86,13 @@ def _train_and_evaluate(job: Job, folder: str, threads: int) -> JobOutcome:
         from acrl_bench.callbacks import read_episodes
         from acrl_bench.config import CONFIG_FILE
         from acrl_bench.evaluate import evaluate_run
-        from acrl_bench.train import new_run, train_run
+        from acrl_bench.train import train, train_run
 
         run_dir = Path(folder) / "run"
-        if not (run_dir / CONFIG_FILE).exists():
-            new_run(job.config, run_dir)
-        report = train_run(run_dir, progress_bar=False)
+        if (run_dir / CONFIG_FILE).exists():
+            report = train_run(run_dir, progress_bar=False)
+        else:  # checked whole first: a bad config makes no run/ folder
+            report = train(job.config, run_dir=run_dir, progress_bar=False)
         evaluation = evaluate_run(run_dir, episodes=job.eval_episodes)
         result = {
             "label": job.label,

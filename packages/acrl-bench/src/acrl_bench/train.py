@@ -11,14 +11,19 @@ Layout (zoo-like: ``runs/<algo>/<env>_<n>/``)::
     checkpoints/        model + replay buffer every save_freq steps (see checkpoint.py)
     train.json          the summary printed at the end
 
-Ctrl-C saves a checkpoint; ``acrl train --resume RUN_DIR`` continues from the newest one.
+The whole config (names, the env with its enforcement wrapper, the model with its
+hyperparameters) is checked before the run directory is created (:func:`check_run`); a
+run that crashes before its first checkpoint is removed again. Ctrl-C saves a checkpoint;
+``acrl train --resume RUN_DIR`` continues from the newest one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -28,11 +33,11 @@ import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from acrl_bench.algorithms import algorithm_class
 from acrl_bench.callbacks import Checkpointer, EpisodeLog, read_episodes
-from acrl_bench.checkpoint import latest_checkpoint, save_checkpoint
+from acrl_bench.checkpoint import CHECKPOINTS, latest_checkpoint, save_checkpoint
 from acrl_bench.config import (
     CONFIG_FILE,
     RunConfig,
@@ -44,8 +49,18 @@ from acrl_bench.envs import make_vec_env
 from acrl_bench.errors import BenchError, ConfigError
 from acrl_bench.hyperparams import materialize
 from acrl_policies.common.safety_net import safety_net_counts
+from acrl_wrappers.errors import AcrlError
 
-__all__ = ["TrainReport", "TrainingInterrupted", "new_run", "next_run_dir", "train", "train_run"]
+__all__ = [
+    "TrainReport",
+    "TrainingFailed",
+    "TrainingInterrupted",
+    "check_run",
+    "new_run",
+    "next_run_dir",
+    "train",
+    "train_run",
+]
 
 _VERSIONED = (
     "acrl-wrappers",
@@ -62,6 +77,15 @@ _COUNTERS = ("seconds", "proposals", "violations", "projections", "self_loops", 
 
 class TrainingInterrupted(BenchError):
     """Training stopped by Ctrl-C after a checkpoint was saved (the message says how to resume)."""
+
+
+class TrainingFailed(BenchError):
+    """Training crashed after it started (the cause is chained).
+
+    The message names the step and the cause, and says what was kept: the run directory
+    with its newest checkpoint (``acrl train --resume`` continues), or, for a run that
+    crashed before its first checkpoint, that the run directory was removed.
+    """
 
 
 @dataclass
@@ -202,24 +226,167 @@ def next_run_dir(log_root: str | Path, config: RunConfig) -> Path:
     return parent / f"{stem}_{n}"
 
 
+def check_run(config: RunConfig) -> RunConfig:
+    """``config`` resolved and proven to build, without creating any file.
+
+    Checks the names (:meth:`RunConfig.resolved`), then builds the envs with their
+    enforcement wrapper (a constraint that reads observation entries the env lacks, or
+    acts on another number of action dims, is refused here) and the model with its
+    hyperparameters, in memory only. :func:`train` does the same before it creates the
+    run directory and trains the model it built.
+
+    Raises:
+        ConfigError: a name, number or hyperparameter value that cannot work.
+        AcrlError: the library's own error for an env, constraint or method that does not
+            fit (``ConstraintError``, ...).
+
+    Example:
+        >>> bad = RunConfig(env="ACRL/ReacherL2-v0", hyperparams={"learning_rate": "abc"})
+        >>> check_run(bad)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        acrl_bench.errors.ConfigError: cannot build SAC with learning_rate='abc': ...
+    """
+    config, model = _build(config)
+    model.get_env().close()
+    return config
+
+
+def _build(config: RunConfig) -> tuple[RunConfig, BaseAlgorithm]:
+    """The resolved config and its model, on envs without monitor files (nothing on disk)."""
+    import acrl_wrappers as acrl
+
+    acrl.load_plugins()
+    config = config.resolved()
+    algorithm = algorithm_class(config.algo)
+    kwargs = materialize(config.hyperparams)
+    venv = _probe_envs(config)
+    try:
+        try:
+            model = algorithm(config.policy, venv, seed=config.seed, **kwargs)
+        except AcrlError:
+            raise
+        except Exception as exc:
+            settings = [f"{k}={v!r}" for k, v in config.hyperparams.items()]
+            if config.policy != RunConfig.policy:
+                settings.insert(0, f"policy={config.policy!r}")
+            given = f" with {', '.join(settings)}" if settings else ""
+            raise ConfigError(
+                f"cannot build {algorithm.__name__}{given}: {_one_line(exc)} (check the -p / "
+                "--hyperparams values)"
+            ) from exc
+    except BaseException:
+        venv.close()
+        raise
+    return config, model
+
+
+def _probe_envs(config: RunConfig) -> VecEnv:
+    """The run's envs with ``Monitor`` in memory (and fresh normalisation), for checking."""
+    try:
+        venv = make_vec_env(config)
+    except AcrlError:
+        raise
+    except Exception as exc:
+        options = f" with env_kwargs {config.env_kwargs}" if config.env_kwargs else ""
+        raise ConfigError(f"cannot make {config.env}{options}: {_one_line(exc)}") from exc
+    if config.normalize:
+        options = config.normalize if isinstance(config.normalize, dict) else {}
+        try:
+            venv = VecNormalize(venv, **options)
+        except Exception as exc:
+            venv.close()
+            raise ConfigError(f"normalize {config.normalize!r}: {_one_line(exc)}") from exc
+    return venv
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def new_run(
     config: RunConfig, run_dir: str | Path | None = None, log_root: str | Path = "runs"
 ) -> Path:
-    """Check ``config`` and create its run directory with ``config.yml``.
+    """Check ``config`` completely (:func:`check_run`), then create its run directory.
+
+    Nothing is created for a config that fails the checks. :func:`train` does this and
+    trains, building the model only once.
 
     Raises:
         ConfigError: a bad config, or ``run_dir`` already holds a run.
     """
     config = config.resolved()
-    path = Path(run_dir) if run_dir is not None else next_run_dir(log_root, config)
-    if (path / CONFIG_FILE).exists():
+    _refuse_existing_run(run_dir)
+    config = check_run(config)
+    return _create_run_dir(config, run_dir, log_root)[0]
+
+
+def _refuse_existing_run(run_dir: str | Path | None) -> None:
+    if run_dir is not None and (Path(run_dir) / CONFIG_FILE).exists():
         raise ConfigError(
-            f"{path} already holds a run; continue it with acrl train --resume {path}, or pick "
-            "another --log-dir"
+            f"{run_dir} already holds a run; continue it with acrl train --resume {run_dir}, or "
+            "pick another --log-dir"
         )
-    path.mkdir(parents=True, exist_ok=True)
-    write_yaml_atomic(path / CONFIG_FILE, {"run": config.to_dict(), "versions": _versions()})
-    return path
+
+
+def _create_run_dir(
+    config: RunConfig, run_dir: str | Path | None, log_root: str | Path
+) -> tuple[Path, _Undo]:
+    """The run directory with ``config.yml``, and how to remove what was created.
+
+    A default name (``<log_root>/<algo>/<env>_<n>``) is claimed atomically.
+    """
+    if run_dir is not None:
+        path = Path(run_dir)
+        _refuse_existing_run(path)
+        undo = _Undo(path)
+        path.mkdir(parents=True, exist_ok=True)
+    else:
+        while True:
+            path = next_run_dir(log_root, config)
+            undo = _Undo(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:  # another acrl train took this name meanwhile
+                continue
+    try:
+        write_yaml_atomic(path / CONFIG_FILE, {"run": config.to_dict(), "versions": _versions()})
+    except BaseException:
+        undo()
+        raise
+    return path, undo
+
+
+class _Undo:
+    """What creating a run directory added, to be removed if the run fails before saving.
+
+    Only what this process made goes: the run directory if it did not exist (and then the
+    parents made for it, while empty), else the entries it added to the existing folder.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.made = [p for p in (path, *path.parents) if not p.exists()]
+        self.kept = set(path.iterdir()) if path.is_dir() else set()
+
+    def __call__(self) -> None:
+        if self.path in self.made:
+            shutil.rmtree(self.path, ignore_errors=True)
+            for parent in self.made[1:]:
+                try:
+                    parent.rmdir()
+                except OSError:  # not empty: someone else's runs are in it
+                    break
+        elif self.path.is_dir():
+            for entry in set(self.path.iterdir()) - self.kept:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
 
 
 def _versions() -> dict[str, str]:
@@ -279,20 +446,35 @@ def train_run(
 
     Args:
         run_dir: a directory made by :func:`new_run`.
-        steps: a new total step budget (to extend a finished run).
+        steps: a new total step budget (to extend a finished run); checked before
+            ``config.yml`` is rewritten.
         progress_bar: SB3's progress bar.
 
     Raises:
         TrainingInterrupted: Ctrl-C; a checkpoint was saved first.
+        TrainingFailed: training crashed; the run directory is left as it was (with its
+            newest checkpoint, if any).
         CheckpointError: a corrupt or foreign checkpoint (nothing half-loaded is used).
+        ConfigError: a bad ``steps``.
     """
+    return _train_session(Path(run_dir), steps=steps, progress_bar=progress_bar)
+
+
+def _train_session(
+    run_dir: Path,
+    *,
+    steps: int | None = None,
+    progress_bar: bool = True,
+    model: BaseAlgorithm | None = None,
+) -> TrainReport:
+    """One training session of ``run_dir``; ``model``: built by :func:`_build` for a new run."""
     import acrl_wrappers as acrl
     from acrl_wrappers.sb3 import ConstraintMetricsCallback
 
     acrl.load_plugins()
-    run_dir = Path(run_dir)
     config = read_config(run_dir)
     if steps is not None and steps != config.steps:
+        config.replace(steps=steps).resolved()  # a bad budget is refused before it is saved
         config = config.replace(steps=steps)
         write_yaml_atomic(run_dir / CONFIG_FILE, {"run": config.to_dict(), "versions": _versions()})
     checkpoint = latest_checkpoint(run_dir, config)
@@ -305,7 +487,15 @@ def train_run(
         if config.normalize:
             options = config.normalize if isinstance(config.normalize, dict) else {}
             venv = VecNormalize(venv, **options)
-        model = algorithm(config.policy, venv, seed=config.seed, **materialize(config.hyperparams))
+        if model is None:
+            model = algorithm(
+                config.policy, venv, seed=config.seed, **materialize(config.hyperparams)
+            )
+        else:  # built on in-memory envs while the config was checked: move it to the real ones
+            probe = model.get_env()
+            model.set_env(venv)
+            if probe is not None:
+                probe.close()
     segment = len(list((run_dir / "logs").glob("*"))) if (run_dir / "logs").exists() else 0
     model.set_logger(configure(str(run_dir / "logs" / str(segment)), ["csv", "tensorboard"]))
     totals = _Totals(checkpoint.meta.get("totals", {}) if checkpoint is not None else {}, model)
@@ -331,6 +521,17 @@ def train_run(
             f"interrupted at {saved.steps} steps; checkpoint saved in {saved.path}. "
             f"Continue with: acrl train --resume {run_dir}"
         ) from None
+    except Exception as exc:
+        kept = latest_checkpoint(run_dir, config)
+        tail = (
+            f"; the checkpoint of step {kept.steps} is kept: continue with acrl train --resume "
+            f"{run_dir}"
+            if kept is not None
+            else ""
+        )
+        raise TrainingFailed(
+            f"training failed at step {model.num_timesteps}: {_one_line(exc)}{tail}"
+        ) from exc
     finally:
         venv.close()
     model.logger.dump(model.num_timesteps)  # what was recorded since the last dump
@@ -361,8 +562,27 @@ def train(
     run_dir: str | Path | None = None,
     log_root: str | Path = "runs",
     progress_bar: bool = True,
+    on_start: Callable[[Path, RunConfig], None] | None = None,
 ) -> TrainReport:
-    """Make a run directory for ``config`` and train it (``acrl train``).
+    """Check ``config``, make its run directory and train it (``acrl train``).
+
+    The whole config is checked first (:func:`check_run`: names, the env with its
+    enforcement wrapper, the model with its hyperparameters); a bad one raises before any
+    file is created. If training then fails before its first checkpoint, what this call
+    created is removed again (files that were in ``run_dir`` before stay); after a
+    checkpoint the run directory is kept for ``acrl train --resume``.
+
+    Args:
+        config: the run.
+        run_dir: the run directory (default: the next ``<log_root>/<algo>/<env>_<n>``).
+        log_root: parent of the default run directories.
+        progress_bar: SB3's progress bar.
+        on_start: called with the run directory and the resolved config once it exists.
+
+    Raises:
+        ConfigError, AcrlError: a bad config (nothing was created).
+        TrainingFailed: a crash during training (the message says what was kept).
+        TrainingInterrupted: Ctrl-C; a checkpoint was saved first.
 
     Example:
         >>> import tempfile
@@ -372,5 +592,25 @@ def train(
         >>> report.steps, (report.run_dir / "model.zip").exists()
         (200, True)
     """
-    path = new_run(config, run_dir, log_root)
-    return train_run(path, progress_bar=progress_bar)
+    _refuse_existing_run(run_dir)
+    config, model = _build(config)
+    try:
+        path, undo = _create_run_dir(config, run_dir, log_root)
+    except BaseException:
+        model.get_env().close()
+        raise
+    try:
+        if on_start is not None:
+            on_start(path, config)
+        return _train_session(path, progress_bar=progress_bar, model=model)
+    except TrainingInterrupted:
+        raise
+    except BaseException as exc:
+        if (path / CHECKPOINTS / "LATEST").exists():
+            raise
+        undo()
+        if isinstance(exc, TrainingFailed):
+            raise TrainingFailed(
+                f"{exc}; nothing was saved, so {path} was removed"
+            ) from exc.__cause__
+        raise

@@ -38,6 +38,7 @@ __all__ = [
     "first_feasible",
     "project_rows",
     "squashed_gaussian_proposals",
+    "standard_normal",
 ]
 
 
@@ -141,6 +142,26 @@ def project_rows(
     return out
 
 
+def standard_normal(
+    shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """``N(0, 1)`` noise of ``shape`` on ``like``'s device and dtype.
+
+    Without a ``generator`` it is drawn there from torch's generator of that device. With
+    one it is drawn on the generator's own device (a seeded CPU generator serves a CUDA
+    model, and gives the same noise on every device) and then moved.
+
+    Example:
+        >>> gen = torch.Generator().manual_seed(0)
+        >>> tuple(standard_normal((2, 3), torch.zeros(1, dtype=torch.float64), gen).shape)
+        (2, 3)
+    """
+    if generator is None:
+        return torch.randn(shape, dtype=like.dtype, device=like.device)
+    noise = torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device)
+    return noise.to(like.device)
+
+
 def squashed_gaussian_proposals(
     mean: torch.Tensor, log_std: torch.Tensor, n: int, generator: torch.Generator | None = None
 ) -> torch.Tensor:
@@ -151,9 +172,7 @@ def squashed_gaussian_proposals(
         >>> tuple(out.shape), bool(out.abs().max() < 1)
         ((3, 5, 2), True)
     """
-    noise = torch.randn(
-        (mean.shape[0], n, mean.shape[1]), generator=generator, dtype=mean.dtype, device=mean.device
-    )
+    noise = standard_normal((mean.shape[0], n, mean.shape[1]), mean, generator)
     return torch.tanh(mean.unsqueeze(1) + log_std.exp().unsqueeze(1) * noise)
 
 
@@ -237,11 +256,9 @@ class AcceptanceRejection:
                 f"{policy.action_space.shape[0]}"
             )
         noise = getattr(model, "action_noise", None)
-        self.noise_std = (
-            torch.as_tensor(noise._sigma, dtype=torch.float32)
-            if isinstance(noise, NormalActionNoise)
-            else torch.tensor(float(noise_std))
-        )
+        sigma = noise._sigma if isinstance(noise, NormalActionNoise) else float(noise_std)
+        self.noise_std = torch.as_tensor(sigma, dtype=torch.float32, device=policy.device)
+        # a CPU generator: its noise is moved to the model's device (see `standard_normal`)
         self.generator = None if seed is None else torch.Generator().manual_seed(seed)
         self.projector: Projector = make_projector(self.constraint)
         self.steps = self.proposals = self.accepted = self.projections = 0
@@ -276,9 +293,7 @@ class AcceptanceRejection:
                     )
                 gaussian = dist.distribution
                 mean, std = gaussian.mean.unsqueeze(1), gaussian.stddev.unsqueeze(1)
-                noise = torch.randn(
-                    (mean.shape[0], n, mean.shape[2]), generator=self.generator, device=mean.device
-                )
+                noise = standard_normal((mean.shape[0], n, mean.shape[2]), mean, self.generator)
                 samples = mean + std * noise
                 if policy.squash_output:
                     return policy.unscale_action(torch.tanh(samples).cpu().numpy())
@@ -293,9 +308,7 @@ class AcceptanceRejection:
                 scaled = squashed_gaussian_proposals(mean, log_std, n, self.generator)
             else:  # TD3, DDPG: deterministic action plus Gaussian noise
                 mu = actor(obs_t).unsqueeze(1)
-                noise = torch.randn(
-                    (mu.shape[0], n, mu.shape[2]), generator=self.generator, device=mu.device
-                )
+                noise = standard_normal((mu.shape[0], n, mu.shape[2]), mu, self.generator)
                 scaled = torch.clamp(mu + self.noise_std.to(mu.device) * noise, -1.0, 1.0)
         return policy.unscale_action(scaled.cpu().numpy())
 

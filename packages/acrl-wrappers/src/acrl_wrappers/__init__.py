@@ -56,6 +56,12 @@ from acrl_wrappers.errors import (
     UnknownNameError,
     UnknownProjectorError,
 )
+from acrl_wrappers.factories import (
+    list_constraints,
+    list_projectors,
+    make_constraint,
+    make_projector,
+)
 from acrl_wrappers.hookspecs import hookimpl
 from acrl_wrappers.plugins import list_plugins, load_plugins
 from acrl_wrappers.projection import (
@@ -64,12 +70,6 @@ from acrl_wrappers.projection import (
     OSQPProjector,
     ProjectionInfo,
     Projector,
-)
-from acrl_wrappers.registry import (
-    list_constraints,
-    list_projectors,
-    make_constraint,
-    make_projector,
 )
 from acrl_wrappers.wrappers import (
     AutoMDP,

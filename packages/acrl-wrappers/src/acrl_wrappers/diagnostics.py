@@ -11,7 +11,7 @@ import numpy as np
 
 from acrl_wrappers.constraints.base import Constraint
 from acrl_wrappers.errors import ProjectionError
-from acrl_wrappers.registry import make_projector
+from acrl_wrappers.factories import make_projector
 
 __all__ = ["CheckReport", "random_observations", "run_check"]
 

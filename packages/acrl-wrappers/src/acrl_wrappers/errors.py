@@ -16,7 +16,11 @@ the problem, the value received and what to do about it.
 - :class:`ConstraintViolationError` — an infeasible action was refused.
 - :class:`PluginError` (and :class:`DuplicateNameError`) — a plugin failed to load or
   registered something invalid.
+- :class:`PluginFaultError` — a constraint raised or returned malformed output while a
+  wrapper checked an action (named by plugin; nothing was executed).
 - :class:`PluginLoadWarning` — a plugin was skipped; the others still load.
+- :class:`NameConflictWarning` — a plugin registered a name another plugin owns; that
+  name alone was refused.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ __all__ = [
     "EmptyFeasibleSetError",
     "InvalidActionError",
     "InvalidObservationError",
+    "NameConflictWarning",
     "PluginError",
+    "PluginFaultError",
     "PluginLoadWarning",
     "ProjectionError",
     "SamplingError",
@@ -108,5 +114,17 @@ class DuplicateNameError(PluginError):
     """Two plugins registered the same name."""
 
 
+class PluginFaultError(AcrlError):
+    """A constraint, projector or sampler raised or returned malformed output at a wrapper.
+
+    The message names the object, its class and the plugin that registered it; nothing
+    was executed in the step that raised it.
+    """
+
+
 class PluginLoadWarning(UserWarning):
     """A plugin failed to load and was skipped; the other plugins still load."""
+
+
+class NameConflictWarning(PluginLoadWarning):
+    """A plugin registered a name another plugin owns; that name alone was refused."""

@@ -2,18 +2,28 @@
 
 :class:`PluginHost` owns a pluggy ``PluginManager`` and the registries. Loading is
 lazy (on the first lookup), idempotent and isolated per plugin: a plugin that fails to
-import, implements an unknown hook, registers something invalid or collides with
-another plugin's name is rolled back, reported with a :class:`PluginLoadWarning` naming
-its distribution and version, and skipped, while the others load. Built-ins load
-first, then entry points in the order of their names; when two plugins register the same
-name, the one loaded later is the one skipped, and the error names both.
+import, implements an unknown hook or registers something invalid is rolled back,
+reported with a :class:`PluginLoadWarning` naming its distribution and version, and
+skipped, while the others load.
+
+Names are owned. Built-ins load first, then entry points in the order of their names
+(then distribution names). A name (constraint, projector, env id, policy, algorithm,
+suite, command) belongs to the first plugin that registers it; a later plugin that
+registers it again is refused *for that name alone* (a :class:`NameConflictWarning`
+names both distributions and versions and how to resolve it) and the rest of both
+plugins still load, so installing a package never changes what an existing name means.
+The refused registration stays reachable under its qualified name ``"plugin:name"``,
+and a task whose constraint name is taken by another plugin still enforces its own
+plugin's constraint. Installed packages run code when imported, so this guards against
+accidental collisions, not against a malicious package.
 
 Environment variables:
 
 - ``ACRL_LOAD_PLUGINS`` — comma-separated allow-list of entry-point or distribution
   names; set but empty loads no third-party plugin.
 - ``ACRL_DISABLE_PLUGINS`` — comma-separated block-list.
-- ``ACRL_STRICT_PLUGINS=1`` — a failing plugin raises :class:`PluginError` instead.
+- ``ACRL_STRICT_PLUGINS=1`` — a failing plugin or a name conflict raises
+  :class:`PluginError` (:class:`DuplicateNameError`) instead.
 """
 
 from __future__ import annotations
@@ -23,15 +33,18 @@ import importlib
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from types import ModuleType
 from typing import Any
 
+import gymnasium as gym
 import pluggy
 
 from acrl_wrappers import hookspecs
 from acrl_wrappers.errors import (
+    DuplicateNameError,
+    NameConflictWarning,
     PluginError,
     PluginLoadWarning,
     UnknownConstraintError,
@@ -43,6 +56,8 @@ from acrl_wrappers.registry import Entry, Registry
 __all__ = [
     "DEFAULT_PLUGINS",
     "ENTRY_POINT_GROUP",
+    "TASK_ENTRY_POINT",
+    "NameConflict",
     "PluginFailure",
     "PluginHost",
     "default_host",
@@ -57,6 +72,8 @@ DEFAULT_PLUGINS = (
     "acrl_wrappers.default_plugins.commands",
 )
 """Built-in plugins, registered through the same hooks as third-party ones."""
+TASK_ENTRY_POINT = "acrl_wrappers.tasks:make_task"
+"""The Gymnasium entry point of every registered task id (see :mod:`acrl_wrappers.tasks`)."""
 
 REGISTRATION_HOOKS = {
     "register_constraints": "constraint",
@@ -78,6 +95,7 @@ _LIST_COMMANDS = {
     "algorithm": "acrl plugins",
     "suite": "acrl bench --list",
 }
+_KINDS = (*REGISTRATION_HOOKS.values(), "command")
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,55 @@ class PluginFailure:
         """One line naming the plugin, its distribution and the error."""
         dist = f" ({self.distribution} {self.version})" if self.distribution else ""
         return f"acrl plugin {self.name!r}{dist} was skipped: {self.error}"
+
+
+@dataclass(frozen=True)
+class NameConflict:
+    """A name a plugin registered that another plugin already owned: the later one is refused.
+
+    Attributes:
+        kind: ``"constraint"``, ``"projector"``, ``"env"``, ``"policy"``, ``"algorithm"``,
+            ``"suite"`` or ``"command"``.
+        name: the contested name.
+        owner: who keeps it, ``"plugin (distribution version)"``.
+        refused: who was refused, ``"plugin (distribution version)"``.
+        owner_plugin, refused_plugin: the two plugin names.
+        refused_distribution: the refused plugin's distribution (``None`` for code added
+            with :meth:`PluginHost.add_plugin`).
+        reason: why, when it is not a plain duplicate (a task whose constraint was refused).
+    """
+
+    kind: str
+    name: str
+    owner: str
+    refused: str
+    owner_plugin: str
+    refused_plugin: str
+    refused_distribution: str | None
+    reason: str = ""
+
+    def describe(self) -> str:
+        """One sentence: who owns the name, who was refused, what still works."""
+        why = self.reason or f"{self.owner} registered it first"
+        return (
+            f"{self.kind} {self.name!r} from {self.refused} was refused: {why}, so "
+            f"{self.name!r} keeps meaning what {self.owner_plugin!r} registered; the rest of "
+            f"{self.refused_plugin!r} still loads"
+        )
+
+    @property
+    def fix(self) -> str:
+        """How to resolve the conflict either way."""
+        remove = (
+            f"pip uninstall {self.refused_distribution} or " if self.refused_distribution else ""
+        )
+        keep = f"{remove}ACRL_DISABLE_PLUGINS={self.refused_plugin}"
+        if self.kind == "command" or self.reason:
+            return f"to silence this, {keep}"
+        return (
+            f"to silence this, {keep}; to use {self.refused_plugin!r}'s instead, ask for "
+            f"'{self.refused_plugin}:{self.name}' or set ACRL_DISABLE_PLUGINS={self.owner_plugin}"
+        )
 
 
 def _csv_env(environ: Mapping[str, str], key: str) -> set[str] | None:
@@ -137,7 +204,10 @@ class PluginHost:
             for kind in REGISTRATION_HOOKS.values()
         }
         self.failures: list[PluginFailure] = []
+        self.conflicts: list[NameConflict] = []
         self.distributions: dict[str, metadata.Distribution | None] = {}
+        self._order: list[str] = []  # plugin names in load order (built-ins first)
+        self._command_owners: dict[str, str] = {}
         self._loaded = False
         self._loading = False
 
@@ -169,7 +239,8 @@ class PluginHost:
 
     def _load_entry_points(self) -> None:
         seen: dict[str, str] = {}
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
+        for ep in sorted(eps, key=lambda e: (e.name, e.dist.name if e.dist is not None else "")):
             if not self._allowed(ep):
                 continue
             dist_name = ep.dist.name if ep.dist is not None else "?"
@@ -195,7 +266,10 @@ class PluginHost:
         name: str,
         distribution: metadata.Distribution | None = None,
     ) -> bool:
-        """Register one plugin and everything it registers, all or nothing.
+        """Register one plugin and everything it registers.
+
+        A name another plugin already owns is refused for that name alone (reported by
+        :class:`NameConflict`); any other problem rolls the whole plugin back.
 
         Returns:
             ``True`` if the plugin was added; ``False`` if it was rolled back and
@@ -210,15 +284,22 @@ class PluginHost:
         try:
             self._check_hook_names(plugin)
             staged = self._collect_registrations(plugin, name)
-            self._commit(staged)
+            self._commit(self._claim(staged, name))
         except Exception as exc:
-            self.pm.unregister(plugin)
-            self.distributions.pop(name, None)
-            for registry in self._registries.values():
-                registry.remove_plugin(name)
+            self._roll_back(plugin, name)
+            if isinstance(exc, DuplicateNameError) and self._strict:
+                raise  # a name conflict in strict mode: its message already says both fixes
             self._fail(name, distribution, f"{type(exc).__name__}: {exc}", exc)
             return False
+        self._order.append(name)
         return True
+
+    def _roll_back(self, plugin: object, name: str) -> None:
+        self.pm.unregister(plugin)
+        self.distributions.pop(name, None)
+        for registry in self._registries.values():
+            registry.remove_plugin(name)
+        self.conflicts = [c for c in self.conflicts if c.refused_plugin != name]
 
     def _check_hook_names(self, plugin: object) -> None:
         """Reject hook implementations whose name matches no hook (typos)."""
@@ -238,25 +319,99 @@ class PluginHost:
             caller(register=_register_function(kind, name, staged))
         return staged
 
-    def _commit(self, staged: Sequence[Entry]) -> None:
-        """Add staged entries, or none of them if any name is taken."""
-        problems: list[str] = []
+    def _claim(self, staged: Sequence[Entry], plugin: str) -> list[Entry]:
+        """The staged entries with every name another plugin owns refused (and reported).
+
+        A refused entry is kept as ``"plugin:name"``; a task naming its own plugin's
+        constraint is bound to it by that qualified name, so it enforces what its plugin
+        registered even when another plugin owns the plain name.
+        """
+        accepted: list[Entry] = []
         trial = {kind: Registry(kind, UnknownNameError, "") for kind in self._registries}
+        refused_constraints: set[str] = set()
         for entry in staged:
-            problems += self._registries[entry.kind].conflicts(entry)
-            problems += trial[entry.kind].conflicts(entry)
-            if not problems:
-                trial[entry.kind].add(entry)
-        if problems:
-            from acrl_wrappers.errors import DuplicateNameError
+            owner = self._owner(entry.kind, entry.name, trial)
+            if owner is not None:
+                self._refuse(entry.kind, entry.name, owner.plugin, plugin)
+                if entry.kind == "constraint":
+                    self._registries["constraint"].shadow(entry)
+                    refused_constraints.add(entry.name.lower())
+                continue
+            aliases = []
+            for alias in entry.aliases:
+                alias_owner = self._owner(entry.kind, alias, trial)
+                if alias_owner is None:
+                    aliases.append(alias)
+                else:
+                    self._refuse(entry.kind, alias, alias_owner.plugin, plugin)
+            entry = replace(entry, aliases=tuple(aliases))
+            constraint = entry.options.get("constraint")
+            if entry.kind == "env" and str(constraint).lower() in refused_constraints:
+                bound = f"{plugin}:{constraint}"
+                entry = replace(entry, options={**entry.options, "constraint": bound})
+            trial[entry.kind].add(entry)
+            accepted.append(entry)
+        return accepted
 
-            raise DuplicateNameError("; ".join(problems))
-        for entry in staged:
+    def _owner(self, kind: str, name: str, trial: Mapping[str, Registry]) -> Entry | None:
+        """Who already holds ``name``: a loaded plugin, this plugin, or a Gymnasium id.
+
+        An env id registered with Gymnasium outside acrl counts as taken too.
+        """
+        owner = self._registries[kind].owner(name) or trial[kind].owner(name)
+        outside = kind == "env" and name in gym.registry
+        if owner is None and outside and gym.registry[name].entry_point != TASK_ENTRY_POINT:
+            return Entry("env", name, gym.registry[name].entry_point, "gymnasium.registry")
+        return owner
+
+    def _refuse(self, kind: str, name: str, owner: str, refused: str, reason: str = "") -> None:
+        """Record (and warn about, or in strict mode raise) a refused name."""
+        dist = self.distributions.get(refused)
+        conflict = NameConflict(
+            kind,
+            name,
+            self.describe_plugin(owner),
+            self.describe_plugin(refused),
+            owner,
+            refused,
+            dist.name if dist is not None else None,
+            reason,
+        )
+        if self._strict:
+            raise DuplicateNameError(
+                f"{conflict.describe()} (ACRL_STRICT_PLUGINS is set); {conflict.fix}"
+            )
+        self.conflicts.append(conflict)
+        warnings.warn(
+            f"acrl: {conflict.describe()}; {conflict.fix}", NameConflictWarning, stacklevel=5
+        )
+
+    def describe_plugin(self, name: str) -> str:
+        """``plugin 'name' (distribution version)``, or the name alone when it is unknown."""
+        if name not in self.distributions:
+            return f"{name!r}"
+        dist = self.distributions[name]
+        if dist is None:
+            dist_name, version = (
+                ("acrl-wrappers", _own_version()) if name.startswith("acrl.") else ("", "")
+            )
+        else:
+            dist_name, version = dist.name, dist.version
+        return f"plugin {name!r} ({dist_name} {version})" if dist_name else f"plugin {name!r}"
+
+    @property
+    def _strict(self) -> bool:
+        return self.environ.get("ACRL_STRICT_PLUGINS", "") not in ("", "0")
+
+    def _commit(self, accepted: Sequence[Entry]) -> None:
+        """Publish the accepted entries: task ids to Gymnasium, then every entry to its registry."""
+        for entry in accepted:
             if entry.kind == "env":
-                from acrl_wrappers.tasks import register_task
-
-                register_task(entry)
-        for entry in staged:
+                _check_task_id(entry)
+        for entry in accepted:
+            if entry.kind == "env":
+                _register_task(entry)
+        for entry in accepted:
             self._registries[entry.kind].add(entry)
 
     def _fail(
@@ -275,7 +430,7 @@ class PluginHost:
             if dist_name
             else f"remove the plugin or set ACRL_DISABLE_PLUGINS={name}"
         )
-        if self.environ.get("ACRL_STRICT_PLUGINS", "") not in ("", "0"):
+        if self._strict:
             error_class = type(exc) if isinstance(exc, PluginError) else PluginError
             raise error_class(
                 f"{failure.describe()} (ACRL_STRICT_PLUGINS is set); fix: {fix}"
@@ -290,19 +445,32 @@ class PluginHost:
         return self._registries[kind]
 
     def add_commands(self, cli: Any) -> None:
-        """Let every plugin add commands to ``cli``; a failing plugin is reported and skipped."""
+        """Let every plugin add commands to ``cli``, in load order; names are owned.
+
+        A plugin that replaces a command another plugin added is refused for that
+        command (the first one is put back); a failing plugin is reported and skipped.
+        """
         self.load()
-        for plugin in list(self.pm.get_plugins()):
+        for name in self._order:
+            plugin = self.pm.get_plugin(name)
+            if plugin is None:
+                continue
             others = [p for p in self.pm.get_plugins() if p is not plugin]
             caller = self.pm.subset_hook_caller("register_commands", remove_plugins=others)
-            name = self.pm.get_name(plugin) or "?"
+            before = dict(cli.commands)
             try:
                 caller(cli=cli)
             except Exception as exc:
                 self._fail(name, self.distributions.get(name), f"register_commands: {exc}", exc)
+            for command, obj in list(cli.commands.items()):
+                if command not in before:
+                    self._command_owners[command] = name
+                elif obj is not before[command]:
+                    cli.commands[command] = before[command]
+                    self._refuse("command", command, self._command_owners.get(command, "?"), name)
 
     def list_plugins(self) -> list[dict[str, Any]]:
-        """Loaded plugins (name, distribution, version, hooks, builtin) and failed ones."""
+        """Loaded and failed plugins: name, distribution, version, hooks, status, conflicts."""
         self.load()
         out = []
         for name, plugin in sorted(self.pm.list_name_plugin()):
@@ -315,6 +483,11 @@ class PluginHost:
                     "hooks": sorted(c.name for c in self.pm.get_hookcallers(plugin) or []),
                     "builtin": name.startswith("acrl."),
                     "status": "loaded",
+                    "conflicts": [
+                        f"{c.describe()}; {c.fix}"
+                        for c in self.conflicts
+                        if c.refused_plugin == name
+                    ],
                 }
             )
         for f in self.failures:
@@ -326,6 +499,7 @@ class PluginHost:
                     "hooks": [],
                     "builtin": False,
                     "status": f"failed: {f.error}",
+                    "conflicts": [],
                 }
             )
         return out
@@ -338,6 +512,11 @@ def _register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[
         if not isinstance(name, str) or not name.strip() or any(ch.isspace() for ch in name):
             raise PluginError(
                 f"{kind} names must be non-empty strings without spaces, got {name!r}"
+            )
+        if ":" in name:
+            raise PluginError(
+                f"{kind} name {name!r} must not contain ':' (it separates a plugin's name "
+                "from a name it registered: 'plugin:name')"
             )
         if not (callable(target) or (isinstance(target, str) and ":" in target)):
             raise PluginError(
@@ -361,6 +540,28 @@ def _register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[
         staged.append(Entry(kind, name, target, plugin, tuple(aliases), doc, options))
 
     return register
+
+
+def _check_task_id(entry: Entry) -> None:
+    """Raise :class:`PluginError` for a task id Gymnasium cannot version."""
+    if "-v" not in entry.name:
+        raise PluginError(
+            f"env id {entry.name!r} must look like 'ACRL/Name-v0' (a Gymnasium id with a version)"
+        )
+
+
+def _register_task(entry: Entry) -> None:
+    """Register a ``register_envs`` entry with Gymnasium (entry point :data:`TASK_ENTRY_POINT`)."""
+    gym.register(
+        id=entry.name,
+        entry_point=TASK_ENTRY_POINT,
+        kwargs={
+            "env_entry_point": entry.target,
+            "constraint": entry.options.get("constraint"),
+            "max_episode_steps": entry.options.get("max_episode_steps"),
+            "env_kwargs": dict(entry.options.get("kwargs") or {}),
+        },
+    )
 
 
 def _own_version() -> str:

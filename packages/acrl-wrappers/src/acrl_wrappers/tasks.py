@@ -1,7 +1,10 @@
 """Registered tasks: ``gym.make("ACRL/...", enforce=...)`` builds env, time limit and wrapper.
 
-Plugins register task ids with the ``register_envs`` hook; each becomes a Gymnasium
-registration whose entry point is :func:`make_task`. The time limit is applied *inside*
+Plugins register task ids with the ``register_envs`` hook; the plugin host makes each a
+Gymnasium registration whose entry point is :func:`make_task`. A task with a constraint
+enforces it by default (``enforce="project"``); only an explicit ``enforce="none"`` gives
+the raw env, which still carries the constraint as ``task_constraint`` so methods find
+it (:func:`acrl_wrappers.find_constraint`). The time limit is applied *inside*
 the enforcement wrapper (Gymnasium would put its ``TimeLimit`` outside), so self-loops
 of :class:`~acrl_wrappers.AutoMDP` / :class:`~acrl_wrappers.RejectAction` do not consume
 the episode's steps. Ids are registered when plugins load: call
@@ -17,10 +20,15 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.wrappers import TimeLimit
 
-from acrl_wrappers.errors import ConstraintError, PluginError
-from acrl_wrappers.registry import Entry
+from acrl_wrappers.errors import ConstraintError
+from acrl_wrappers.factories import make_constraint
+from acrl_wrappers.plugins import TASK_ENTRY_POINT
+from acrl_wrappers.wrappers import wrap
 
-__all__ = ["make_task", "register_task"]
+__all__ = ["NO_ENFORCEMENT", "is_task", "make_task"]
+
+NO_ENFORCEMENT = "none"
+"""``enforce=`` value that gives a task's raw env (no enforcement wrapper)."""
 
 
 def make_task(
@@ -28,7 +36,7 @@ def make_task(
     constraint: str | Mapping[str, Any] | None = None,
     max_episode_steps: int | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
-    enforce: str | None = None,
+    enforce: str | None = "project",
     render_mode: str | None = None,
     **wrapper_options: Any,
 ) -> gym.Env[Any, Any]:
@@ -39,23 +47,32 @@ def make_task(
         constraint: the task's constraint (name or spec).
         max_episode_steps: simulator steps per episode (applied inside the wrapper).
         env_kwargs: keyword arguments for the env.
-        enforce: ``"project"``, ``"reject"``, ``"automdp"``, ``"monitor"`` or ``None`` (no
-            wrapper; the constraint is still reachable as ``acrl.make_constraint``).
+        enforce: ``"project"`` (the default), ``"reject"``, ``"automdp"``, ``"monitor"``,
+            or ``"none"`` for the raw env, whose outermost layer then carries the
+            constraint as ``task_constraint``. A task without a constraint ignores the
+            default and is always raw.
         render_mode: Gymnasium's render mode, passed to the env (``gym.make`` and SB3's
             ``make_vec_env`` always give it).
         **wrapper_options: keyword arguments of the wrapper (``kappa``, ``penalty``, ...).
 
     Raises:
-        ConstraintError: ``enforce`` or wrapper options without a constraint.
+        ConstraintError: ``enforce`` or wrapper options without a constraint, or
+            ``enforce=None`` (ambiguous: say ``"none"`` for the raw env).
 
     Example:
-        >>> env = make_task("gymnasium.envs.classic_control.pendulum:PendulumEnv",
-        ...                 {"name": "box", "dim": 1}, max_episode_steps=20, enforce="automdp")
+        >>> pendulum = "gymnasium.envs.classic_control.pendulum:PendulumEnv"
+        >>> env = make_task(pendulum, {"name": "box", "dim": 1}, max_episode_steps=20)
         >>> type(env).__name__, type(env.env).__name__
-        ('AutoMDP', 'TimeLimit')
+        ('ProjectAction', 'TimeLimit')
+        >>> raw = make_task(pendulum, {"name": "box", "dim": 1}, enforce="none")
+        >>> type(raw).__name__, raw.task_constraint.family
+        ('PendulumEnv', 'box')
     """
-    from acrl_wrappers.wrappers import wrap
-
+    if enforce is None:
+        raise ConstraintError(
+            "enforce=None is ambiguous for a task: pass enforce='none' for the raw env, or "
+            "'project' | 'reject' | 'automdp' | 'monitor'"
+        )
     creator = (
         load_env_creator(env_entry_point) if isinstance(env_entry_point, str) else env_entry_point
     )
@@ -65,35 +82,32 @@ def make_task(
     env = cast("gym.Env[Any, Any]", creator(**kwargs))
     if max_episode_steps is not None:
         env = TimeLimit(env, max_episode_steps)
-    if enforce is None:
-        if wrapper_options:
-            raise ConstraintError(
-                f"wrapper options {sorted(wrapper_options)} need enforce='project' | 'reject' | "
-                "'automdp' | 'monitor'"
-            )
-        return env
+    raw = enforce == NO_ENFORCEMENT or (constraint is None and enforce == "project")
+    if raw and wrapper_options:
+        raise ConstraintError(
+            f"wrapper options {sorted(wrapper_options)} need enforce='project' | 'reject' | "
+            "'automdp' | 'monitor'"
+        )
     if constraint is None:
-        raise ConstraintError("this task has no action constraint, so enforce= cannot apply")
+        if not raw:
+            raise ConstraintError("this task has no action constraint, so enforce= cannot apply")
+        return env
+    if raw:
+        env.task_constraint = make_constraint(constraint)  # type: ignore[attr-defined]
+        return env
     return wrap(env, constraint, enforce, **wrapper_options)
 
 
-def register_task(entry: Entry) -> None:
-    """Register a ``register_envs`` entry with Gymnasium (entry point :func:`make_task`).
+def is_task(env_id: Any) -> bool:
+    """Whether ``env_id`` is a task registered through ``register_envs`` (takes ``enforce=``).
 
-    Raises:
-        PluginError: an id without a version (``Name-v0``).
+    Example:
+        >>> import acrl_wrappers as acrl
+        >>> acrl.load_plugins()
+        >>> is_task("Pendulum-v1")
+        False
     """
-    if "-v" not in entry.name:
-        raise PluginError(
-            f"env id {entry.name!r} must look like 'ACRL/Name-v0' (a Gymnasium id with a version)"
-        )
-    gym.register(
-        id=entry.name,
-        entry_point="acrl_wrappers.tasks:make_task",
-        kwargs={
-            "env_entry_point": entry.target,
-            "constraint": entry.options.get("constraint"),
-            "max_episode_steps": entry.options.get("max_episode_steps"),
-            "env_kwargs": dict(entry.options.get("kwargs") or {}),
-        },
-    )
+    try:
+        return bool(gym.spec(env_id).entry_point == TASK_ENTRY_POINT)
+    except gym.error.Error:
+        return False

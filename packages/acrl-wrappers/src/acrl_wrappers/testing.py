@@ -16,6 +16,8 @@ or inherit a pytest suite with one test per property (plugin tests do this)::
 
 Checked properties, each on several random states:
 
+- ``dim``, ``obs_dim`` and ``obs_indices`` are consistent and ``rows`` returns one finite
+  row per action (a family that forgets ``obs_dim`` is told so, with the fix);
 - the violation is 0 on feasible samples (up to 1e-12 of rounding on sets without
   interior) and ``contains`` agrees;
 - it is positive outside the box and on infeasible random actions, never negative;
@@ -47,8 +49,8 @@ import numpy as np
 
 from acrl_wrappers.constraints.base import Constraint
 from acrl_wrappers.errors import InvalidActionError, InvalidObservationError
+from acrl_wrappers.factories import make_constraint, make_projector
 from acrl_wrappers.projection.base import Projector
-from acrl_wrappers.registry import make_constraint, make_projector
 
 __all__ = [
     "ActionProbe",
@@ -60,6 +62,7 @@ __all__ = [
     "check_determinism",
     "check_projection",
     "check_spec_round_trip",
+    "check_structure",
     "check_violation_inside",
     "check_violation_outside",
     "gaussian_observations",
@@ -86,6 +89,62 @@ def gaussian_observations(constraint: Constraint, std: float = 5.0) -> ObsSample
         return rng.normal(0.0, std, size=constraint.obs_dim)
 
     return sample
+
+
+def check_structure(c: Constraint, sample_obs: ObsSampler | None = None, seed: int = 0) -> None:
+    """``obs_dim``, ``obs_indices`` and :meth:`Constraint.rows` have the shapes acrl relies on.
+
+    Each authoring mistake is reported as a sentence with its fix (a family that reads
+    the observation but leaves ``obs_dim`` at 0 gets ``obs=None``; ``rows`` must return
+    one row per action).
+    """
+    name = type(c).__name__
+    dim = getattr(c, "dim", None)
+    _require(
+        isinstance(dim, int) and dim >= 1,
+        f"{name}.dim is {dim!r}: pass dim= (the action size) to Constraint.__init__",
+    )
+    obs_dim = getattr(c, "obs_dim", None)
+    _require(
+        isinstance(obs_dim, int) and obs_dim >= 0,
+        f"{name}.obs_dim is {obs_dim!r}: set it to the highest observation index the family "
+        "reads + 1 (0 when it reads none) after calling Constraint.__init__",
+    )
+    bad = [i for i in c.obs_indices if not 0 <= i < obs_dim]
+    _require(
+        not bad,
+        f"{name}.obs_indices {c.obs_indices} lie outside obs[:{obs_dim}]: obs_dim must be the "
+        "highest index read + 1",
+    )
+    rng = np.random.default_rng(seed)
+    obs = (sample_obs or gaussian_observations(c))(rng)
+    actions = rng.uniform(c.low, c.high, size=(4, dim))
+    batch = None if obs is None else np.tile(np.asarray(obs, np.float64), (4, 1))
+    try:
+        rows = c.rows(actions, batch)
+    except Exception as exc:
+        hint = (
+            " The family seems to read the observation but obs_dim is 0, so it was given "
+            "obs=None: set self.obs_dim = highest index read + 1 in __init__ (as built-in "
+            "families do)."
+            if obs_dim == 0 and isinstance(exc, TypeError | IndexError | AttributeError)
+            else ""
+        )
+        raise ConformanceError(
+            f"{name}.rows() raised {type(exc).__name__}: {exc} for actions of shape (4, {dim}) "
+            f"and observations {None if batch is None else batch.shape}.{hint}"
+        ) from exc
+    shape = getattr(rows, "shape", None)
+    _require(
+        isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.shape[0] == 4,
+        f"{name}.rows() returned {type(rows).__name__} of shape {shape} for 4 actions: it must "
+        "return a float64 array (N, m), one row per action (stack per-constraint columns with "
+        "axis=1)",
+    )
+    _require(
+        bool(np.isfinite(rows).all()),
+        f"{name}.rows() returned NaN or inf for finite actions and observations: {rows.tolist()}",
+    )
 
 
 def check_spec_round_trip(c: Constraint) -> None:
@@ -244,6 +303,7 @@ def check_constraint(
     c = constraint
     sampler = sample_obs or gaussian_observations(c)
     rng = np.random.default_rng(seed)
+    check_structure(c, sampler, seed)
     check_spec_round_trip(c)
     for state in range(n_states):
         obs = sampler(rng)
@@ -278,6 +338,10 @@ class ConstraintConformance:
     def _states(self) -> list[np.ndarray | None]:
         rng = np.random.default_rng(self.seed)
         return [self.sample_obs(rng) for _ in range(self.n_states)]
+
+    def test_structure(self) -> None:
+        """dim, obs_dim, obs_indices and rows() have the shapes acrl relies on."""
+        check_structure(self.make_constraint(), self.sample_obs, self.seed)
 
     def test_spec_round_trip(self) -> None:
         """Spec is JSON, rebuilds an equal constraint, survives pickling."""

@@ -63,9 +63,11 @@ def test_hopper_vel_reward_targets_three():
             break
 
 
-def test_wrapper_options_without_enforce_are_an_error():
+def test_wrapper_options_of_another_wrapper_are_an_error():
+    with pytest.raises(acrl.ConstraintError, match="belongs to enforce='automdp'"):
+        gym.make("ACRL/HalfCheetahO20-v0", kappa=0.3)  # the default wrapper projects
     with pytest.raises(acrl.ConstraintError, match="need enforce="):
-        gym.make("ACRL/HalfCheetahO20-v0", kappa=0.3)
+        gym.make("ACRL/HalfCheetahO20-v0", enforce="none", kappa=0.3)
 
 
 def test_unknown_task_suggests_close_matches():

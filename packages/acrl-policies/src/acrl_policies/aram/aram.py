@@ -255,7 +255,8 @@ class ARAM(SAC):
             )
         self.constraint_spec = dict(self.constraint.spec)
         super()._setup_model()
-        self.policy.actor.preference.copy_(torch.as_tensor(self.eval_preference))
+        preference = self.policy.actor.preference
+        preference.copy_(torch.as_tensor(self.eval_preference, device=preference.device))
         self._projector: Projector | None = None
         self._rng = np.random.default_rng(self.seed)
         self._acting_preferences = self._sample_preferences_np(self.n_envs)
@@ -279,9 +280,11 @@ class ARAM(SAC):
     def _sample_preferences(self, n: int) -> torch.Tensor:
         """``n`` training preferences ``(n, 2)``: Dirichlet(1, 1), or the fixed one (SOSAC)."""
         if self.preference is not None:
-            return torch.as_tensor(self.preference, dtype=torch.float32).expand(n, 2)
-        w = torch.rand(n, 1)  # Dirichlet(1, 1) on the 2-simplex is uniform on the first weight
-        return torch.cat([w, 1 - w], dim=1).to(self.device)
+            fixed = torch.as_tensor(self.preference, dtype=torch.float32, device=self.device)
+            return fixed.expand(n, 2)
+        # Dirichlet(1, 1) on the 2-simplex is uniform on the first weight
+        w = torch.rand(n, 1, device=self.device)
+        return torch.cat([w, 1 - w], dim=1)
 
     # ------------------------------------------------------------------ acting
     def _raw_obs(self, obs: np.ndarray) -> np.ndarray:
@@ -308,7 +311,11 @@ class ARAM(SAC):
             (3, 5, 1)
         """
         obs_t, _ = self.policy.obs_to_tensor(observation)
-        weights = None if preference is None else torch.as_tensor(preference, dtype=torch.float32)
+        weights = (
+            None
+            if preference is None
+            else torch.as_tensor(preference, dtype=torch.float32, device=obs_t.device)
+        )
         with torch.no_grad():
             mean, log_std, _ = self.actor.get_action_dist_params(obs_t, weights)
             return squashed_gaussian_proposals(mean, log_std, n).cpu().numpy()
@@ -503,7 +510,7 @@ class ARAM(SAC):
             next_actions, next_log_prob = self.actor.action_log_prob(data.next_observations, w)
             twins = torch.stack(self.critic_target(data.next_observations, next_actions, w))
             pick = (twins @ w).argmin(dim=0)  # (batch,): the pessimistic twin per sample
-            q_next = twins[pick, torch.arange(twins.shape[1])]
+            q_next = twins[pick, torch.arange(twins.shape[1], device=twins.device)]
             q_next = q_next - alpha * next_log_prob.reshape(-1, 1)
             target = data.reward_vectors + (1 - data.dones) * self.gamma * q_next
         current = self.critic(data.observations, data.actions, w)
@@ -545,7 +552,8 @@ class ARAM(SAC):
             return
         if self._learning_steps % self.q_snapshot_every:
             return
-        snapshot = self.policy.make_critic(features_extractor=None)
+        with torch.device(self.device):  # built where it lives, not built then moved
+            snapshot = self.policy.make_critic(features_extractor=None)
         snapshot.load_state_dict(self.critic.state_dict())
         snapshot.set_training_mode(False)
         snapshot.requires_grad_(False)

@@ -30,7 +30,7 @@ def with_constraint_metrics(env: Any, callback: Any) -> Any:
     try:
         if env is None:
             return callback
-        find_constraint(env)
+        find_constraint(env, wrapper_only=True)  # the callback reads the wrapper's info keys
     except ConstraintError:
         return callback
     if _has_metrics(callback):

@@ -225,7 +225,7 @@ class CTRPO(CostOnPolicyAlgorithm, TRPO):
             ratio = th.exp(distribution.log_prob(actions) - data.old_log_prob)
             kl = kl_divergence(old_distribution, distribution).mean()  # KL(old || new)
             if not self.safe_mode:  # recovery: decrease the cost inside the KL region
-                return -(ratio * cost_adv).mean(), kl, kl, th.zeros(())
+                return -(ratio * cost_adv).mean(), kl, kl, kl.new_zeros(())
             alpha = surrogate_cost_increase(ratio, cost_adv, self.rollout_buffer.cost_gamma)
             divergence = constrained_divergence(kl, alpha, margin, self.beta, self.mirror)
             return (ratio * reward_adv).mean(), divergence, kl, alpha

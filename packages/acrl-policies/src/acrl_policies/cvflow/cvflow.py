@@ -99,12 +99,14 @@ class CVFlowSAC(FlowAlgorithm, SAC):
         obs_t = self.policy.obs_to_tensor(obs)[0]
         with torch.no_grad():
             if self.num_timesteps < learning_starts:
-                latent = torch.rand(n_envs, self.flow_head.flow.dim) * 2.0 - 1.0
+                latent = torch.rand(n_envs, self.flow_head.flow.dim, device=obs_t.device)
+                latent = latent * 2.0 - 1.0
             else:
                 latent = self.policy.actor(obs_t, deterministic=False)
             latent_np = latent.cpu().numpy()
             if action_noise is not None:
                 latent_np = np.clip(latent_np + action_noise(), -1.0, 1.0)
-            scaled = self.flow_head(torch.as_tensor(latent_np), obs_t).cpu().numpy()
+            latent_t = torch.as_tensor(latent_np, device=obs_t.device)
+            scaled = self.flow_head(latent_t, obs_t).cpu().numpy()
         action = self._enforce(self.policy.unscale_action(scaled), obs)
         return action, latent_np

@@ -136,7 +136,8 @@ class FlowPG(FlowAlgorithm, TD3):
         obs_t = self.policy.obs_to_tensor(obs)[0]
         with torch.no_grad():
             if self.num_timesteps < learning_starts:
-                latent = torch.rand(n_envs, self.flow_head.flow.dim) * 2.0 - 1.0
+                latent = torch.rand(n_envs, self.flow_head.flow.dim, device=obs_t.device)
+                latent = latent * 2.0 - 1.0
                 scaled = self.flow_head(latent, obs_t)
             else:
                 scaled = self.policy.actor(obs_t)

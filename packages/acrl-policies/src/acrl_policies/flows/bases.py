@@ -6,12 +6,15 @@
 - :class:`StandardNormal` — CV-Flow's Gaussian-base variant.
 
 Both sample with a ``torch.Generator`` and score with :meth:`log_prob`; :meth:`support`
-says whether a point counts as inside the base (the *recall* metric).
+says whether a point counts as inside the base (the *recall* metric). Samples are drawn on
+the generator's device and returned on ``device`` (so a seeded CPU generator gives the
+same samples to a flow on any device).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -29,9 +32,17 @@ class BaseDistribution:
         self.dim = dim
 
     def sample(
-        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
     ) -> torch.Tensor:
-        """``n`` samples, shape ``(n, dim)``."""
+        """``n`` samples, shape ``(n, dim)``, on ``device`` (see the module docstring).
+
+        ``device=None`` leaves them where they are drawn: the generator's device, or
+        torch's default device without a generator.
+        """
         raise NotImplementedError
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
@@ -67,10 +78,14 @@ class MollifiedUniform(BaseDistribution):
         self.sigma = float(sigma)
 
     def sample(
-        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """Uniform samples in ``[-1, 1]^dim``."""
-        return torch.rand(n, self.dim, generator=generator, dtype=dtype) * 2.0 - 1.0
+        return _draw(torch.rand, (n, self.dim), generator, dtype, device) * 2.0 - 1.0
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """``-0.5 * (CV_box(z) / sigma)^2``: 0 inside the box."""
@@ -101,10 +116,14 @@ class StandardNormal(BaseDistribution):
         self.radius = math.sqrt(q)
 
     def sample(
-        self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """Standard normal samples."""
-        return torch.randn(n, self.dim, generator=generator, dtype=dtype)
+        return _draw(torch.randn, (n, self.dim), generator, dtype, device)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """The exact standard normal log-density."""
@@ -113,6 +132,23 @@ class StandardNormal(BaseDistribution):
     def support(self, z: torch.Tensor) -> torch.Tensor:
         """Within the radius holding 99 % of the mass."""
         return z.norm(dim=1) <= self.radius
+
+
+def _draw(
+    fn: Callable[..., torch.Tensor],
+    shape: tuple[int, ...],
+    generator: torch.Generator | None,
+    dtype: torch.dtype,
+    device: torch.device | str | None,
+) -> torch.Tensor:
+    """``fn(shape)`` drawn on the generator's device, returned on ``device``.
+
+    Without a generator it is drawn on ``device`` (``None``: torch's default device).
+    """
+    if generator is None:
+        return fn(shape, dtype=dtype, device=device)
+    out = fn(shape, generator=generator, dtype=dtype, device=generator.device)
+    return out if device is None else out.to(device)
 
 
 def make_base(name: str, dim: int, sigma: float = 1e-4) -> BaseDistribution:

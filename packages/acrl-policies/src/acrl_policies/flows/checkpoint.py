@@ -97,17 +97,18 @@ class FlowCheckpoint:
             >>> ckpt.actions(np.zeros((2, 3)), np.ones((2, 11))).shape
             (2, 3)
         """
-        z_t = torch.as_tensor(np.asarray(z), dtype=self.dtype)
+        device = next(self.flow.parameters()).device
+        z_t = torch.as_tensor(np.asarray(z), dtype=self.dtype, device=device)
         y = None
         if self.conditioning.dim:
             if obs is None:
                 raise FlowCheckpointError("this flow is conditional: pass the observations")
             o = np.asarray(obs, dtype=np.float64).reshape(z_t.shape[0], -1)
             self.conditioning.check_observation_size(o.shape[1])
-            y = torch.as_tensor(self.conditioning.select(o), dtype=self.dtype)
+            y = torch.as_tensor(self.conditioning.select(o), dtype=self.dtype, device=device)
         with torch.no_grad():
             a, _ = self.flow(z_t, y)
-        return a.double().numpy()
+        return a.cpu().double().numpy()
 
     def config(self) -> dict[str, Any]:
         """Everything except the weights, as JSON-able data (rebuild with :meth:`from_config`)."""

@@ -9,12 +9,18 @@ when deploying a policy; training keeps the torch module.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from torch import nn
 
 from acrl_policies.errors import FlowNumericalError
 from acrl_policies.flows.real_nvp import ConditionalRealNVP
 
 __all__ = ["NumpyFlow"]
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A float64 numpy copy of a tensor on any device."""
+    return tensor.detach().cpu().double().numpy()
 
 
 def _leaky_relu(x: np.ndarray) -> np.ndarray:
@@ -42,14 +48,11 @@ class NumpyFlow:
     def __init__(self, flow: ConditionalRealNVP) -> None:
         self.dim = flow.dim
         self.condition_dim = flow.condition_dim
-        self.condition_scale = flow.condition_scale.detach().double().numpy()
+        self.condition_scale = _numpy(flow.condition_scale)
         self.layers = []
         for layer in flow.layers:
             linears = [m for m in layer.net if isinstance(m, nn.Linear)]
-            weights = [
-                (m.weight.detach().double().numpy().T.copy(), m.bias.detach().double().numpy())
-                for m in linears
-            ]
+            weights = [(_numpy(m.weight).T.copy(), _numpy(m.bias)) for m in linears]
             self.layers.append(
                 (layer.split, layer.moves_second_half, layer.moved, layer.scale_factor, weights)
             )

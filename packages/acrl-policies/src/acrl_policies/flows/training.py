@@ -155,9 +155,13 @@ class FlowTrainingConfig:
 
 
 def _condition_tensor(
-    y: np.ndarray, conditioning: Conditioning, dtype: torch.dtype
+    y: np.ndarray, conditioning: Conditioning, dtype: torch.dtype, device: torch.device
 ) -> torch.Tensor | None:
-    return torch.as_tensor(y, dtype=dtype) if conditioning.dim else None
+    return torch.as_tensor(y, dtype=dtype, device=device) if conditioning.dim else None
+
+
+def _device_of(module: torch.nn.Module) -> torch.device:
+    return next(module.parameters()).device
 
 
 def evaluate_flow(
@@ -181,18 +185,18 @@ def evaluate_flow(
         >>> 0.0 < m["accuracy"] < 0.1, m["recall"]  # an untrained flow is the identity
         (True, 1.0)
     """
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)  # on the CPU: the same draws on every device
     rng = np.random.default_rng(seed)
-    cond, dtype = ckpt.conditioning, ckpt.dtype
+    cond, dtype, device = ckpt.conditioning, ckpt.dtype, _device_of(ckpt.flow)
     base = ckpt.base_distribution
     with torch.no_grad():
-        z = base.sample(n, gen, dtype)
+        z = base.sample(n, gen, dtype, device)
         y = ckpt.condition.sample(n, cond.dim, rng)
-        a, _ = ckpt.flow(z, _condition_tensor(y, cond, dtype))
-        v = ckpt.constraint._violation(a.double().numpy(), cond.observations(y))
+        a, _ = ckpt.flow(z, _condition_tensor(y, cond, dtype, device))
+        v = ckpt.constraint._violation(a.cpu().double().numpy(), cond.observations(y))
         z_test, _ = ckpt.flow.inverse(
-            torch.as_tensor(test_actions, dtype=dtype),
-            _condition_tensor(test_conditions, cond, dtype),
+            torch.as_tensor(test_actions, dtype=dtype, device=device),
+            _condition_tensor(test_conditions, cond, dtype, device),
         )
         recall = float(base.support(z_test).double().mean())
     accuracy = float(np.mean(v <= ckpt.constraint.tol))
@@ -223,6 +227,7 @@ def train_flow(
     condition_indices: Sequence[int] | None = None,
     progress_bar: bool = False,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
+    device: torch.device | str | None = None,
     **settings: Any,
 ) -> FlowCheckpoint:
     """Train a flow mapping the base distribution onto the constraint's feasible set.
@@ -234,6 +239,8 @@ def train_flow(
             constraint reads).
         progress_bar: show a tqdm bar with the latest metrics.
         on_epoch: called with each epoch's metrics.
+        device: where the flow is trained and returned (``None``: torch's default
+            device). Random draws come from seeded CPU generators whatever the device.
         **settings: :class:`FlowTrainingConfig` fields, when ``config`` is not given.
 
     Returns:
@@ -258,7 +265,7 @@ def train_flow(
     c = make_constraint(constraint)
     cond = Conditioning(c, condition_indices)
     dist = ConditionDistribution.parse(cfg.condition)
-    flow = _build_flow(cfg, c, cond, dist)
+    flow = _build_flow(cfg, c, cond, dist, device)
     averaged = copy.deepcopy(flow).requires_grad_(False) if cfg.ema_decay else flow
     ckpt = FlowCheckpoint(
         averaged, c, cond.indices, dist, cfg.base, cfg.base_sigma, cfg.method, cfg.architecture
@@ -268,7 +275,9 @@ def train_flow(
     actions, conditions, sampler_info = sampler(
         c, n_train + cfg.eval_samples, conditioning=cond, condition=dist, seed=cfg.seed
     )
-    objective = _Objective(cfg, c, cond, dist, actions[:n_train], conditions[:n_train])
+    objective = _Objective(
+        cfg, c, cond, dist, actions[:n_train], conditions[:n_train], _device_of(flow)
+    )
     test_a, test_y = actions[n_train:], conditions[n_train:]
 
     def evaluate() -> dict[str, float]:
@@ -306,19 +315,26 @@ def train_flow(
 
 
 def _build_flow(
-    cfg: FlowTrainingConfig, c: Constraint, cond: Conditioning, dist: ConditionDistribution
+    cfg: FlowTrainingConfig,
+    c: Constraint,
+    cond: Conditioning,
+    dist: ConditionDistribution,
+    device: torch.device | str | None,
 ) -> torch.nn.Module:
+    """The initial flow: built on the CPU (the same weights for every device), then moved."""
+    target = torch.get_default_device() if device is None else torch.device(device)
     torch.manual_seed(cfg.seed)
-    flow = make_flow(
-        cfg.architecture,
-        dim=c.dim,
-        condition_dim=cond.dim,
-        n_layers=cfg.n_layers,
-        hidden=cfg.hidden,
-        scale_factor=cfg.scale_factor,
-        condition_scale=dist.scale,
-    )
-    return flow.to(getattr(torch, cfg.dtype))
+    with torch.device("cpu"):
+        flow = make_flow(
+            cfg.architecture,
+            dim=c.dim,
+            condition_dim=cond.dim,
+            n_layers=cfg.n_layers,
+            hidden=cfg.hidden,
+            scale_factor=cfg.scale_factor,
+            condition_scale=dist.scale,
+        )
+    return flow.to(device=target, dtype=getattr(torch, cfg.dtype))
 
 
 def _train_epoch(
@@ -359,28 +375,31 @@ class _Objective:
         dist: ConditionDistribution,
         actions: np.ndarray,
         conditions: np.ndarray,
+        device: torch.device,
     ) -> None:
         self.cfg, self.constraint, self.cond, self.dist = cfg, constraint, cond, dist
-        self.dtype = getattr(torch, cfg.dtype)
+        self.dtype, self.device = getattr(torch, cfg.dtype), device
         self.base = make_base(cfg.base, constraint.dim, cfg.base_sigma)
-        self.actions = torch.as_tensor(actions, dtype=self.dtype)
-        self.conditions = torch.as_tensor(conditions, dtype=self.dtype)
-        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.actions = torch.as_tensor(actions, dtype=self.dtype, device=device)
+        self.conditions = torch.as_tensor(conditions, dtype=self.dtype, device=device)
+        self.gen = torch.Generator().manual_seed(cfg.seed)  # CPU: the same draws on any device
         self.rng = np.random.default_rng(cfg.seed)
 
     def __call__(self, flow: torch.nn.Module, step: int, total: int) -> torch.Tensor:
-        cfg = self.cfg
+        cfg, device = self.cfg, self.device
         if cfg.method == "flowpg":  # maximum likelihood of feasible samples
-            idx = torch.randint(0, self.actions.shape[0], (cfg.batch_size,), generator=self.gen)
+            n = self.actions.shape[0]
+            idx = torch.randint(0, n, (cfg.batch_size,), generator=self.gen, device="cpu")
+            idx = idx.to(device)
             y_t = self.conditions[idx] if self.cond.dim else None
             z, log_det = flow.inverse(self.actions[idx], y_t)
             sigma = _annealed(cfg.base_sigma_start, cfg.base_sigma, step, total)
             log_prob = make_base(cfg.base, self.constraint.dim, sigma).log_prob(z)
             return -(log_prob + log_det).mean()
         # reverse KL to exp(-violation / sigma)
-        z = self.base.sample(cfg.batch_size, self.gen, self.dtype)
+        z = self.base.sample(cfg.batch_size, self.gen, self.dtype, device)
         y = self.dist.sample(cfg.batch_size, self.cond.dim, self.rng)
-        a, log_det = flow(z, _condition_tensor(y, self.cond, self.dtype))
+        a, log_det = flow(z, _condition_tensor(y, self.cond, self.dtype, device))
         v = violation_with_gradient(self.constraint, a, self.cond.observations(y))
         return (v / _annealed(cfg.cv_sigma_start, cfg.cv_sigma, step, total) - log_det).mean()
 

@@ -27,7 +27,8 @@ class _Violation(torch.autograd.Function):
         a = actions.detach().cpu().double().numpy()
         ctx.save_for_backward(actions)
         ctx.constraint, ctx.obs, ctx.step = constraint, obs, step
-        return torch.from_numpy(constraint._violation(a, obs)).to(actions.dtype)
+        violation = torch.from_numpy(constraint._violation(a, obs))
+        return violation.to(device=actions.device, dtype=actions.dtype)
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
@@ -40,7 +41,7 @@ class _Violation(torch.autograd.Function):
         obs = None if ctx.obs is None else np.tile(ctx.obs, (2 * dim, 1))
         values = ctx.constraint._violation(probes, obs).reshape(2 * dim, n)
         grad = ((values[:dim] - values[dim:]) / (2.0 * h)).T  # (n, dim)
-        grad_t = torch.from_numpy(grad).to(actions.dtype)
+        grad_t = torch.from_numpy(grad).to(device=actions.device, dtype=actions.dtype)
         return grad_output[:, None] * grad_t, None, None, None
 
 

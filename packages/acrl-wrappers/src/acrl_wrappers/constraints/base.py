@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -41,8 +41,10 @@ __all__ = [
     "DEFAULT_TOL",
     "Constraint",
     "StateWeights",
+    "constraint_from_spec",
     "infer_dim",
     "log_unit_ball_volume",
+    "set_spec_resolver",
     "uniform_in_ball",
 ]
 
@@ -417,10 +419,8 @@ class Constraint(abc.ABC):
             >>> acrl.Constraint.from_spec(c.spec) == c
             True
         """
-        from acrl_wrappers.registry import make_constraint
-
         parsed = json.loads(spec) if isinstance(spec, str) else spec
-        return make_constraint(dict(parsed))
+        return constraint_from_spec(dict(parsed))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Constraint) and self.spec == other.spec
@@ -431,6 +431,36 @@ class Constraint(abc.ABC):
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.spec.items() if k != "name")
         return f"{type(self).__name__}({params})"
+
+
+SpecResolver = Callable[[Any], Constraint]
+_spec_resolver: SpecResolver | None = None
+
+
+def set_spec_resolver(resolver: SpecResolver) -> None:
+    """Set how :func:`constraint_from_spec` turns names and specs into constraints.
+
+    :mod:`acrl_wrappers.factories` sets :func:`acrl_wrappers.make_constraint` here when
+    ``acrl_wrappers`` is imported, so constraint types never import the registry or the
+    plugin host (which sit above them).
+    """
+    global _spec_resolver
+    _spec_resolver = resolver
+
+
+def constraint_from_spec(value: Any) -> Constraint:
+    """``value`` if it is a :class:`Constraint`, else the constraint its name or spec builds.
+
+    Example:
+        >>> import acrl_wrappers as acrl
+        >>> constraint_from_spec({"name": "ball", "bound": 0.5, "dim": 2}).family
+        'ball'
+    """
+    if isinstance(value, Constraint):
+        return value
+    if _spec_resolver is None:  # pragma: no cover - acrl_wrappers/__init__ always sets it
+        raise ConstraintError("import acrl_wrappers before building constraints from specs")
+    return _spec_resolver(value)
 
 
 def uniform_in_ball(rng: np.random.Generator, n: int, dim: int) -> FloatArray:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from acrl_wrappers._arrays import FloatArray
-from acrl_wrappers.constraints.base import DEFAULT_TOL, Constraint
+from acrl_wrappers.constraints.base import DEFAULT_TOL, Constraint, constraint_from_spec
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.projection.qp import QPForm
 
@@ -49,11 +49,9 @@ class IntersectionConstraint(Constraint):
         *,
         tol: float | None = None,
     ) -> None:
-        from acrl_wrappers.registry import make_constraint
-
         if isinstance(members, str | Mapping) or not members:
             raise ConstraintError("`members` must be a non-empty list of constraints or specs")
-        self.members = [make_constraint(m) for m in members]
+        self.members = [constraint_from_spec(m) for m in members]
         dims = {m.dim for m in self.members}
         if len(dims) != 1:
             raise ConstraintError(f"members act on different action sizes: {sorted(dims)}")

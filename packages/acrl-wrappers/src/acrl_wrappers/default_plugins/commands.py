@@ -35,7 +35,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 def _action_dim(env_id: str, constraint: Any) -> int | str:
     """The task's action dimension: from its constraint, else from a freshly built env."""
-    from acrl_wrappers.registry import make_constraint
+    from acrl_wrappers.factories import make_constraint
 
     try:
         if constraint is not None:
@@ -84,7 +84,7 @@ def register_commands(cli: click.Group) -> None:
     @cli.command("plugins")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
     def plugins_command(as_json: bool) -> None:
-        """List loaded plugins (and ones that failed to load)."""
+        """List loaded plugins, ones that failed to load, and refused duplicate names."""
         from acrl_wrappers.plugins import list_plugins
 
         found = list_plugins()
@@ -102,12 +102,16 @@ def register_commands(cli: click.Group) -> None:
             for p in found
         ]
         click.echo(_table(rows, ["plugin", "distribution", "version", "registers", "status"]))
+        conflicts = [line for p in found for line in p["conflicts"]]
+        if conflicts:
+            click.echo("\nname conflicts (each refused name alone; the rest of the plugin loaded):")
+            click.echo("\n".join(f"- {line}" for line in conflicts))
 
     @cli.command("constraints")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
     def constraints_command(as_json: bool) -> None:
         """List registered constraints: families and named constraints from plugins."""
-        from acrl_wrappers.registry import list_constraints
+        from acrl_wrappers.factories import list_constraints
 
         found = list_constraints()
         if as_json:
@@ -190,7 +194,7 @@ def register_commands(cli: click.Group) -> None:
         """
         from acrl_wrappers.diagnostics import run_check
         from acrl_wrappers.errors import AcrlError
-        from acrl_wrappers.registry import make_constraint
+        from acrl_wrappers.factories import make_constraint
 
         target: Any = json.loads(constraint) if constraint.lstrip().startswith("{") else constraint
         try:

@@ -99,8 +99,12 @@ def wrap(
     return wrapper(env, constraint, **options)
 
 
-def find_constraint(env: Any) -> Constraint:
+def find_constraint(env: Any, *, wrapper_only: bool = False) -> Constraint:
     """The constraint an acrl wrapper enforces on ``env`` (a Gymnasium env or an SB3 VecEnv).
+
+    Without a wrapper, the constraint a registered task carries when made with
+    ``enforce="none"`` (its ``task_constraint``), so methods find it either way;
+    ``wrapper_only=True`` skips that (for code that needs the wrapper's ``info`` keys).
 
     Raises:
         ConstraintError: no acrl wrapper is present; says how to attach one.
@@ -112,13 +116,9 @@ def find_constraint(env: Any) -> Constraint:
         >>> acrl.find_constraint(env).family
         'box'
     """
-    try:
-        if hasattr(env, "get_attr") and hasattr(env, "num_envs"):  # an SB3 VecEnv
-            found = env.get_attr("constraint")[0]
-        else:
-            found = env.get_wrapper_attr("constraint")
-    except AttributeError:
-        found = None
+    found = _env_attr(env, "constraint")
+    if not isinstance(found, Constraint) and not wrapper_only:
+        found = _env_attr(env, "task_constraint")
     if not isinstance(found, Constraint):
         raise ConstraintError(
             "no acrl constraint found on this env; attach one with "
@@ -126,3 +126,13 @@ def find_constraint(env: Any) -> Constraint:
             "or make a registered task with gym.make('ACRL/...', enforce=...)"
         )
     return found
+
+
+def _env_attr(env: Any, name: str) -> Any:
+    """Attribute ``name`` of an env's wrappers (an SB3 VecEnv's first env), or ``None``."""
+    try:
+        if hasattr(env, "get_attr") and hasattr(env, "num_envs"):  # an SB3 VecEnv
+            return env.get_attr(name)[0]
+        return env.get_wrapper_attr(name)
+    except AttributeError:
+        return None

@@ -10,7 +10,7 @@ import numpy as np
 
 from acrl_wrappers._arrays import float_scalar
 from acrl_wrappers.errors import ConstraintError
-from acrl_wrappers.registry import make_constraint
+from acrl_wrappers.factories import make_constraint
 from acrl_wrappers.wrappers.base import (
     ConstraintLike,
     ConstraintWrapper,

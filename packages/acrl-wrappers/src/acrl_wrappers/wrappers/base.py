@@ -12,6 +12,12 @@ wrapper:
   ``"fallback"``;
 - ``info["reward_vector"]`` — ``[task_reward, penalty]`` where the wrapper defines a penalty.
 
+Plugin objects are never trusted: the wrappers call the constraint, the projector and
+the safe action only through :mod:`acrl_wrappers.wrappers.faults`, so a raising or
+malformed one is named and answered by the documented policy (the constraint's safe
+action, or a :class:`~acrl_wrappers.ProjectionError` / :class:`~acrl_wrappers.PluginFaultError`
+with nothing executed), never by an unchecked action or a raw traceback.
+
 Algorithms find the constraint through the env: ``env.get_wrapper_attr("constraint")``
 (or ``vec_env.get_attr("constraint")``); see :func:`acrl_wrappers.find_constraint`.
 """
@@ -19,6 +25,7 @@ Algorithms find the constraint through the env: ``env.get_wrapper_attr("constrai
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from typing import Any, SupportsFloat
 
@@ -26,16 +33,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from acrl_wrappers._arrays import FloatArray, as_single_action
+from acrl_wrappers._arrays import FloatArray, as_single_action, raise_non_finite
 from acrl_wrappers.constraints.base import Constraint
-from acrl_wrappers.errors import (
-    ConstraintError,
-    InvalidActionError,
-    ProjectionError,
-    SamplingError,
-)
+from acrl_wrappers.errors import ConstraintError, InvalidActionError, ProjectionError
+from acrl_wrappers.factories import make_constraint, make_projector
 from acrl_wrappers.projection.base import Projector
-from acrl_wrappers.registry import make_constraint, make_projector
+from acrl_wrappers.wrappers.faults import checked_projection, checked_safe_action, checked_violation
 
 __all__ = ["ConstraintWrapper", "Enforcement", "check_max_rejections", "constraint_info"]
 
@@ -142,8 +145,10 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
     @property
     def projector(self) -> Projector:
         """The projector (built on first use, so each worker process builds its own)."""
-        if self._projector is None:
-            self._projector = make_projector(self._constraint, self._projector_name)
+        return self._projector or self._build_projector()
+
+    def _build_projector(self) -> Projector:
+        self._projector = make_projector(self._constraint, self._projector_name)
         return self._projector
 
     # ------------------------------------------------------------------ shared steps
@@ -169,6 +174,8 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
         Raises:
             InvalidActionError: wrong shape or dtype, NaN or inf (never counted as a
                 rejection: a non-finite policy output is a bug to surface).
+            PluginFaultError: the constraint raised or returned no valid violation
+                (named; nothing is executed).
         """
         arr = np.asarray(action)
         c = self._constraint
@@ -178,14 +185,22 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
                     f"expected one action of shape ({c.dim},), got shape {arr.shape}"
                 )
             as_single_action(arr, c.dim)  # raises the detailed error
-        return arr, c._violation_values(arr.tolist(), self._obs)
+        values = arr.tolist()
+        if not math.isfinite(sum(values)):
+            raise_non_finite(arr.reshape(1, -1), None)  # the policy's fault, not the constraint's
+        return arr, checked_violation(c, values, self._obs)
 
     def _project(self, action: np.ndarray, violation: float) -> tuple[FloatArray, dict[str, Any]]:
         """The projection of an infeasible action, or the constraint's safe action if it fails.
 
         Returns:
             the feasible action to execute and its ``info["constraint"]`` (``enforcement``
-            ``"projected"``, or ``"fallback"`` with ``"error"`` holding the solver status).
+            ``"projected"``, or ``"fallback"`` with ``"error"`` holding the solver status,
+            e.g. ``"error: ZeroDivisionError"`` or ``"malformed"`` for a faulty projector,
+            and ``"error_detail"`` the message naming the projector and its plugin).
+
+        A projector that raises, or returns a malformed or infeasible action, counts as a
+        failed projection (``"error"`` then names the fault).
 
         Raises:
             ProjectionError: if the projection failed and no safe action exists either;
@@ -193,21 +208,28 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
         """
         action = action.astype(np.float64, copy=False)
         try:
-            x, found = self.projector.project_checked(action, self._obs, violation)
-            return x, constraint_info(violation, False, Enforcement.PROJECTED, 1, found.distance)
+            x, distance = checked_projection(
+                self._projector or self._build_projector,
+                self._constraint,
+                action,
+                self._obs,
+                violation,
+            )
+            return x, constraint_info(violation, False, Enforcement.PROJECTED, 1, distance)
         except ProjectionError as exc:
             try:
-                safe = self._constraint.safe_action(self._obs)
-            except SamplingError as sampling:
+                safe = checked_safe_action(self._constraint, self._obs)
+            except ProjectionError as no_safe:
                 raise ProjectionError(
-                    f"projection failed ({exc.status}) and no safe action was found; the step "
-                    "was not executed",
+                    f"projection failed ({exc}) and no safe action was found ({no_safe}); the "
+                    "step was not executed",
                     status=exc.status,
-                ) from sampling
+                ) from no_safe
             out = constraint_info(
                 violation, False, Enforcement.FALLBACK, 1, float(np.linalg.norm(safe - action))
             )
             out["error"] = exc.status
+            out["error_detail"] = str(exc)  # names the projector and its plugin
             return safe, out
 
     def _self_loop(

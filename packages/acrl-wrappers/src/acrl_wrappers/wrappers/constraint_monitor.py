@@ -8,13 +8,14 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 from acrl_wrappers.errors import ProjectionError
-from acrl_wrappers.registry import make_constraint
+from acrl_wrappers.factories import make_constraint
 from acrl_wrappers.wrappers.base import (
     ConstraintLike,
     ConstraintWrapper,
     Enforcement,
     constraint_info,
 )
+from acrl_wrappers.wrappers.faults import checked_projection
 
 __all__ = ["ConstraintMonitor"]
 
@@ -96,9 +97,12 @@ class ConstraintMonitor(ConstraintWrapper, gym.utils.RecordConstructorArgs):
         if not feasible and self.measure_distance:
             try:
                 a64 = a.astype(float, copy=False)
-                _, found = self.projector.project_checked(a64, self._obs, violation)
-                solves, distance = 1, found.distance
-            except ProjectionError:
+                projector = self._projector or self._build_projector
+                _, distance = checked_projection(
+                    projector, self._constraint, a64, self._obs, violation
+                )
+                solves = 1
+            except ProjectionError:  # a failed or faulty projector: the distance is unknown
                 distance = math.nan
         info_c = constraint_info(violation, feasible, Enforcement.NONE, solves, distance)
         obs, reward, terminated, truncated, info = self._execute(

@@ -7,7 +7,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 from acrl_wrappers._arrays import float_scalar
-from acrl_wrappers.registry import make_constraint
+from acrl_wrappers.factories import make_constraint
 from acrl_wrappers.wrappers.base import (
     ConstraintLike,
     ConstraintWrapper,

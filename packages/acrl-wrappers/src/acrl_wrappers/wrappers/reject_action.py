@@ -10,7 +10,7 @@ import numpy as np
 
 from acrl_wrappers._arrays import FloatArray, float_scalar
 from acrl_wrappers.errors import ConstraintError, ConstraintViolationError
-from acrl_wrappers.registry import make_constraint
+from acrl_wrappers.factories import make_constraint
 from acrl_wrappers.wrappers.base import (
     ConstraintLike,
     ConstraintWrapper,
@@ -18,6 +18,7 @@ from acrl_wrappers.wrappers.base import (
     check_max_rejections,
     constraint_info,
 )
+from acrl_wrappers.wrappers.faults import checked_safe_action
 
 __all__ = ["RejectAction"]
 
@@ -150,7 +151,7 @@ class RejectAction(ConstraintWrapper, gym.utils.RecordConstructorArgs):
             info_c["enforcement"] = Enforcement.FALLBACK
             return x, info_c
         if self.fallback == "safe":
-            x = self._constraint.safe_action(self._obs)
+            x = checked_safe_action(self._constraint, self._obs)
         else:
             x = np.asarray(self.fallback(action, self._obs), dtype=np.float64)  # type: ignore[operator]
             _, fallback_violation = self._check(x)

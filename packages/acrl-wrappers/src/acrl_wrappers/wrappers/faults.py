@@ -1,0 +1,171 @@
+"""Fail safe at the wrapper boundary: plugin objects are checked, never trusted.
+
+A constraint, projector or sampler comes from a plugin and may raise, or return the
+wrong shape, dtype, NaN or an infeasible action. The enforcement wrappers call them only
+through these functions, which turn every such fault into the documented answer:
+
+- the constraint cannot evaluate an action (raises, returns NaN or a negative
+  violation): :class:`~acrl_wrappers.errors.PluginFaultError`, nothing executed;
+- the projector raises or returns a malformed or infeasible action: a
+  :class:`~acrl_wrappers.errors.ProjectionError` whose ``status`` names the fault, which
+  the wrappers answer with the constraint's safe action (checked too);
+- the safe action (``Constraint.safe_action``, a sampler) raises or is infeasible:
+  :class:`~acrl_wrappers.errors.ProjectionError`, nothing executed.
+
+Every message names the object, its class and the plugin that registered it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from acrl_wrappers._arrays import FloatArray
+from acrl_wrappers.constraints.base import Constraint
+from acrl_wrappers.errors import (
+    InvalidActionError,
+    InvalidObservationError,
+    PluginFaultError,
+    ProjectionError,
+)
+from acrl_wrappers.plugins import default_host
+from acrl_wrappers.projection.base import Projector
+
+__all__ = ["checked_projection", "checked_safe_action", "checked_violation", "describe_object"]
+
+
+def describe_object(kind: str, name: str, obj: object) -> str:
+    """``kind 'name' (module.Class, from plugin 'p' (dist version))`` for messages.
+
+    Example:
+        >>> import acrl_wrappers as acrl
+        >>> disc = acrl.make_constraint("l2", bound=1.0, dim=2)
+        >>> print(describe_object("constraint", "ball", disc))  # doctest: +ELLIPSIS
+        constraint 'ball' (acrl_wrappers...BallConstraint, from plugin 'acrl.constraints' (...))
+    """
+    cls = type(obj)
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    host = default_host()
+    try:
+        entry = host.registry(kind).owner(name)
+    except Exception:  # a broken host must not hide the fault being reported
+        entry = None
+    origin = f", from {host.describe_plugin(entry.plugin)}" if entry is not None else ""
+    return f"{kind} {name!r} ({where}{origin})"
+
+
+def _constraint_name(c: Constraint) -> str:
+    return str(getattr(c, "family", "") or type(c).__name__)
+
+
+def checked_violation(c: Constraint, values: list[float], obs: FloatArray | None) -> float:
+    """The violation of one finite action (a list of floats), or a named fault.
+
+    Raises:
+        InvalidObservationError: the observation is non-finite (the env's fault, not
+            the constraint's).
+        PluginFaultError: the constraint raised, or returned something other than a
+            finite number >= 0.
+    """
+    try:
+        violation = c._violation_values(values, obs)
+    except InvalidObservationError:
+        raise
+    except Exception as exc:
+        if obs is not None and not np.isfinite(obs).all():
+            raise InvalidObservationError(f"the observation contains NaN or inf: {obs}") from exc
+        raise PluginFaultError(
+            f"{describe_object('constraint', _constraint_name(c), c)} raised "
+            f"{type(exc).__name__}: {exc} while checking action {values}; the step was not "
+            f"executed. {_constraint_hint(c, exc)}"
+        ) from exc
+    if not (isinstance(violation, float | int | np.floating) and violation >= 0.0):
+        raise PluginFaultError(
+            f"{describe_object('constraint', _constraint_name(c), c)} returned violation "
+            f"{violation!r} for action {values} (it must be a finite number >= 0); the step "
+            "was not executed"
+        )
+    return float(violation)
+
+
+def _constraint_hint(c: Constraint, exc: Exception) -> str:
+    if c.obs_dim == 0 and isinstance(exc, TypeError | IndexError):
+        return (
+            "If the family reads the observation, set self.obs_dim (highest index read + 1) "
+            "in __init__, or the wrapper passes obs=None (acrl_wrappers.testing.check_constraint "
+            "reports such mistakes)."
+        )
+    return "acrl_wrappers.testing.check_constraint reports such mistakes."
+
+
+def _verified(c: Constraint, x: Any, obs: FloatArray | None, what: str) -> FloatArray:
+    """``x`` as a feasible float64 ``(dim,)`` action, or :class:`ProjectionError` saying why not."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProjectionError(f"{what} returned {x!r}, not an action", status="malformed") from exc
+    if arr.shape != (c.dim,):
+        raise ProjectionError(
+            f"{what} returned an action of shape {arr.shape}, not ({c.dim},)", status="malformed"
+        )
+    if not np.isfinite(arr).all():
+        raise ProjectionError(f"{what} returned a non-finite action {arr.tolist()}", status="nan")
+    violation = checked_violation(c, arr.tolist(), obs)
+    if violation > c.tol:
+        raise ProjectionError(
+            f"{what} returned an infeasible action {arr.tolist()} (violation {violation:.3g}, "
+            f"tol {c.tol:g})",
+            status="infeasible",
+        )
+    return arr
+
+
+def checked_projection(
+    projector: Any, c: Constraint, action: FloatArray, obs: FloatArray | None, violation: float
+) -> tuple[FloatArray, float]:
+    """The projection of an infeasible action, verified feasible, and its distance.
+
+    ``projector`` is a :class:`Projector` or a zero-argument callable building one (so a
+    projector whose construction raises is handled like one whose solve raises).
+
+    Raises:
+        ProjectionError: the projector failed, raised, or returned a malformed or
+            infeasible action (``status`` says which; the message names the projector).
+    """
+    name = "projector"
+    try:
+        if not isinstance(projector, Projector):
+            projector = projector()
+        name = describe_object("projector", getattr(projector, "name", ""), projector)
+        x, _ = projector.project_checked(action, obs, violation)
+    except ProjectionError as exc:
+        if name == "projector" or name in str(exc):
+            raise
+        raise ProjectionError(f"{name}: {exc}", status=exc.status) from exc
+    except (InvalidActionError, InvalidObservationError, PluginFaultError):
+        raise
+    except Exception as exc:
+        raise ProjectionError(
+            f"{name} raised {type(exc).__name__}: {exc}", status=f"error: {type(exc).__name__}"
+        ) from exc
+    x = _verified(c, x, obs, name)
+    return x, math.dist(x.tolist(), action.tolist())
+
+
+def checked_safe_action(c: Constraint, obs: FloatArray | None) -> FloatArray:
+    """The constraint's safe action, verified feasible.
+
+    Raises:
+        ProjectionError: ``safe_action`` raised (no safe action found, or a fault), or
+            returned a malformed or infeasible action.
+    """
+    what = f"safe_action() of {describe_object('constraint', _constraint_name(c), c)}"
+    try:
+        x = c.safe_action(obs)
+    except Exception as exc:
+        raise ProjectionError(
+            f"{what} raised {type(exc).__name__}: {exc}", status="no-safe-action"
+        ) from exc
+    return _verified(c, x, obs, what)
