@@ -51,7 +51,7 @@ class Args:
 
 def feasible_fractions(env_id: str, constraint: acrl.Constraint, args: Args) -> np.ndarray:
     """Fraction of uniform random actions that are feasible, at each visited state."""
-    env = gym.make(env_id)
+    env = gym.make(env_id, enforce="none")  # states a raw random policy visits
     rng = np.random.default_rng(args.seed)
     env.action_space.seed(args.seed)
     obs, _ = env.reset(seed=args.seed)

@@ -121,16 +121,17 @@ def test_bad_hyperparameter_in_a_file_creates_nothing(tmp_path, monkeypatch):
 CRASH = ["-p", "learning_starts=0", "-p", "batch_size=-1"]  # SAC fails at its first update
 
 
-def test_crash_before_the_first_checkpoint_leaves_no_run_directory(tmp_path, monkeypatch):
+def test_crash_before_the_first_checkpoint_keeps_the_runs_logs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke("train", "--no-progress", *REACHER, "-n", "50", *CRASH)
     assert_one_line_error(
         result,
         "training failed at step 1: ValueError",
-        "nothing was saved, so runs/sac/ACRL-ReacherL2-v0_1 was removed",
+        "nothing to resume: its config and logs are kept in runs/sac/ACRL-ReacherL2-v0_1",
         started=True,
     )
-    assert files_under(tmp_path) == []
+    run = tmp_path / "runs" / "sac" / "ACRL-ReacherL2-v0_1"
+    assert (run / "config.yml").exists() and (run / "monitor").is_dir()
 
 
 def test_crash_keeps_what_was_in_the_log_dir_before(tmp_path):
@@ -140,8 +141,8 @@ def test_crash_keeps_what_was_in_the_log_dir_before(tmp_path):
     result = invoke(
         "train", "--no-progress", *REACHER, "-n", "50", *CRASH, "--log-dir", str(log_dir)
     )
-    assert_one_line_error(result, "training failed at step", "removed", started=True)
-    assert files_under(tmp_path) == ["mine", "mine/notes.txt"]
+    assert_one_line_error(result, "training failed at step", "logs are kept", started=True)
+    assert (log_dir / "notes.txt").read_text() == "mine" and (log_dir / "config.yml").exists()
 
 
 def test_crash_after_a_checkpoint_keeps_the_run_to_resume(tmp_path):

@@ -13,7 +13,7 @@ Layout (zoo-like: ``runs/<algo>/<env>_<n>/``)::
 
 The whole config (names, the env with its enforcement wrapper, the model with its
 hyperparameters) is checked before the run directory is created (:func:`check_run`); a
-run that crashes before its first checkpoint is removed again. Ctrl-C saves a checkpoint;
+run that crashes later keeps its directory (config, logs, checkpoints). Ctrl-C saves a checkpoint;
 ``acrl train --resume RUN_DIR`` continues from the newest one.
 """
 
@@ -84,7 +84,8 @@ class TrainingFailed(BenchError):
 
     The message names the step and the cause, and says what was kept: the run directory
     with its newest checkpoint (``acrl train --resume`` continues), or, for a run that
-    crashed before its first checkpoint, that the run directory was removed.
+    crashed before its first checkpoint, that its config and logs are kept (nothing a
+    run produced is deleted).
     """
 
 
@@ -320,7 +321,7 @@ def new_run(
     config = config.resolved()
     _refuse_existing_run(run_dir)
     config = check_run(config)
-    return _create_run_dir(config, run_dir, log_root)[0]
+    return _create_run_dir(config, run_dir, log_root)
 
 
 def _refuse_existing_run(run_dir: str | Path | None) -> None:
@@ -333,8 +334,8 @@ def _refuse_existing_run(run_dir: str | Path | None) -> None:
 
 def _create_run_dir(
     config: RunConfig, run_dir: str | Path | None, log_root: str | Path
-) -> tuple[Path, _Undo]:
-    """The run directory with ``config.yml``, and how to remove what was created.
+) -> Path:
+    """The run directory with ``config.yml`` (removed again if writing it fails).
 
     A default name (``<log_root>/<algo>/<env>_<n>``) is claimed atomically.
     """
@@ -358,11 +359,11 @@ def _create_run_dir(
     except BaseException:
         undo()
         raise
-    return path, undo
+    return path
 
 
 class _Undo:
-    """What creating a run directory added, to be removed if the run fails before saving.
+    """What creating a run directory added, to be removed if writing its config fails.
 
     Only what this process made goes: the run directory if it did not exist (and then the
     parents made for it, while empty), else the entries it added to the existing folder.
@@ -595,7 +596,7 @@ def train(
     _refuse_existing_run(run_dir)
     config, model = _build(config)
     try:
-        path, undo = _create_run_dir(config, run_dir, log_root)
+        path = _create_run_dir(config, run_dir, log_root)
     except BaseException:
         model.get_env().close()
         raise
@@ -603,14 +604,10 @@ def train(
         if on_start is not None:
             on_start(path, config)
         return _train_session(path, progress_bar=progress_bar, model=model)
-    except TrainingInterrupted:
-        raise
-    except BaseException as exc:
+    except TrainingFailed as exc:
         if (path / CHECKPOINTS / "LATEST").exists():
             raise
-        undo()
-        if isinstance(exc, TrainingFailed):
-            raise TrainingFailed(
-                f"{exc}; nothing was saved, so {path} was removed"
-            ) from exc.__cause__
-        raise
+        raise TrainingFailed(
+            f"{exc}; no checkpoint was saved yet, so there is nothing to resume: its config and "
+            f"logs are kept in {path}"
+        ) from exc.__cause__

@@ -19,8 +19,10 @@ A plugin is a module with ``@hookimpl`` functions, published through an entry po
         register("my-cone", MyConeConstraint, doc="a friction cone")
 
 A hook implementation may take fewer arguments than its spec. All hooks are plain
-(not ``firstresult``): every plugin's implementation runs, and what two plugins register
-under one name is an error naming both.
+(not ``firstresult``): every plugin's implementation runs. A name belongs to the first
+plugin that registers it (built-ins first, then entry points by name); a later plugin's
+registration of the same name is refused for that name alone, reported naming both, and
+reachable as ``"plugin:name"``. Names may not contain ``:``.
 """
 
 from __future__ import annotations
