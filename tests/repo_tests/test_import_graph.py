@@ -119,6 +119,8 @@ def test_acrl_wrappers_has_no_import_circle():
         ("acrl_wrappers.constraints.intersection", {"acrl_wrappers.factories"}),
         ("acrl_wrappers.projection.base", {"acrl_wrappers.registry", "acrl_wrappers.plugins"}),
         ("acrl_wrappers.plugins", {"acrl_wrappers.factories", "acrl_wrappers.tasks"}),
+        ("acrl_wrappers.registration", {"acrl_wrappers.plugins", "acrl_wrappers.tasks"}),
+        ("acrl_wrappers.plugin_reports", {"acrl_wrappers.plugins", "acrl_wrappers.registry"}),
     ],
 )
 def test_layers_import_only_downwards(module, forbidden):

@@ -13,19 +13,17 @@ Layout (zoo-like: ``runs/<algo>/<env>_<n>/``)::
 
 The whole config (names, the env with its enforcement wrapper, the model with its
 hyperparameters) is checked before the run directory is created (:func:`check_run`); a
-run that crashes later keeps its directory (config, logs, checkpoints). Ctrl-C saves a checkpoint;
-``acrl train --resume RUN_DIR`` continues from the newest one.
+run that crashes later keeps its directory (config, logs, checkpoints). Ctrl-C saves a
+checkpoint; ``acrl train --resume RUN_DIR`` continues from the newest one.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize
 
 from acrl_bench.algorithms import algorithm_class
 from acrl_bench.callbacks import Checkpointer, EpisodeLog, read_episodes
@@ -46,10 +44,11 @@ from acrl_bench.config import (
     write_yaml_atomic,
 )
 from acrl_bench.envs import make_vec_env
-from acrl_bench.errors import BenchError, ConfigError
+from acrl_bench.errors import BenchError
 from acrl_bench.hyperparams import materialize
+from acrl_bench.run_check import build_checked, check_run, one_line
+from acrl_bench.run_dir import create_run_dir, next_run_dir, package_versions, refuse_existing_run
 from acrl_policies.common.safety_net import safety_net_counts
-from acrl_wrappers.errors import AcrlError
 
 __all__ = [
     "TrainReport",
@@ -62,16 +61,6 @@ __all__ = [
     "train_run",
 ]
 
-_VERSIONED = (
-    "acrl-wrappers",
-    "acrl-policies",
-    "acrl-bench",
-    "stable-baselines3",
-    "sb3-contrib",
-    "gymnasium",
-    "torch",
-    "mujoco",
-)
 _COUNTERS = ("seconds", "proposals", "violations", "projections", "self_loops", "qp_solves")
 
 
@@ -210,103 +199,6 @@ def _executed_line(config: RunConfig, totals: dict[str, float]) -> str:
     return "not checked (no action constraint is enforced)"
 
 
-# ---------------------------------------------------------------------- run directories
-def next_run_dir(log_root: str | Path, config: RunConfig) -> Path:
-    """``<log_root>/<algo>/<env>_<n>`` with the first unused ``n`` (``/`` in ids becomes ``-``).
-
-    Example:
-        >>> import tempfile
-        >>> next_run_dir(tempfile.mkdtemp(), RunConfig(env="ACRL/ReacherL2-v0")).name
-        'ACRL-ReacherL2-v0_1'
-    """
-    parent = Path(log_root) / config.algo
-    stem = config.env.replace("/", "-")
-    n = 1
-    while (parent / f"{stem}_{n}").exists():
-        n += 1
-    return parent / f"{stem}_{n}"
-
-
-def check_run(config: RunConfig) -> RunConfig:
-    """``config`` resolved and proven to build, without creating any file.
-
-    Checks the names (:meth:`RunConfig.resolved`), then builds the envs with their
-    enforcement wrapper (a constraint that reads observation entries the env lacks, or
-    acts on another number of action dims, is refused here) and the model with its
-    hyperparameters, in memory only. :func:`train` does the same before it creates the
-    run directory and trains the model it built.
-
-    Raises:
-        ConfigError: a name, number or hyperparameter value that cannot work.
-        AcrlError: the library's own error for an env, constraint or method that does not
-            fit (``ConstraintError``, ...).
-
-    Example:
-        >>> bad = RunConfig(env="ACRL/ReacherL2-v0", hyperparams={"learning_rate": "abc"})
-        >>> check_run(bad)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        acrl_bench.errors.ConfigError: cannot build SAC with learning_rate='abc': ...
-    """
-    config, model = _build(config)
-    model.get_env().close()
-    return config
-
-
-def _build(config: RunConfig) -> tuple[RunConfig, BaseAlgorithm]:
-    """The resolved config and its model, on envs without monitor files (nothing on disk)."""
-    import acrl_wrappers as acrl
-
-    acrl.load_plugins()
-    config = config.resolved()
-    algorithm = algorithm_class(config.algo)
-    kwargs = materialize(config.hyperparams)
-    venv = _probe_envs(config)
-    try:
-        try:
-            model = algorithm(config.policy, venv, seed=config.seed, **kwargs)
-        except AcrlError:
-            raise
-        except Exception as exc:
-            settings = [f"{k}={v!r}" for k, v in config.hyperparams.items()]
-            if config.policy != RunConfig.policy:
-                settings.insert(0, f"policy={config.policy!r}")
-            given = f" with {', '.join(settings)}" if settings else ""
-            raise ConfigError(
-                f"cannot build {algorithm.__name__}{given}: {_one_line(exc)} (check the -p / "
-                "--hyperparams values)"
-            ) from exc
-    except BaseException:
-        venv.close()
-        raise
-    return config, model
-
-
-def _probe_envs(config: RunConfig) -> VecEnv:
-    """The run's envs with ``Monitor`` in memory (and fresh normalisation), for checking."""
-    try:
-        venv = make_vec_env(config)
-    except AcrlError:
-        raise
-    except Exception as exc:
-        options = f" with env_kwargs {config.env_kwargs}" if config.env_kwargs else ""
-        raise ConfigError(f"cannot make {config.env}{options}: {_one_line(exc)}") from exc
-    if config.normalize:
-        options = config.normalize if isinstance(config.normalize, dict) else {}
-        try:
-            venv = VecNormalize(venv, **options)
-        except Exception as exc:
-            venv.close()
-            raise ConfigError(f"normalize {config.normalize!r}: {_one_line(exc)}") from exc
-    return venv
-
-
-def _one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line."""
-    message = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
 def new_run(
     config: RunConfig, run_dir: str | Path | None = None, log_root: str | Path = "runs"
 ) -> Path:
@@ -319,88 +211,11 @@ def new_run(
         ConfigError: a bad config, or ``run_dir`` already holds a run.
     """
     config = config.resolved()
-    _refuse_existing_run(run_dir)
+    refuse_existing_run(run_dir)
     config = check_run(config)
-    return _create_run_dir(config, run_dir, log_root)
+    return create_run_dir(config, run_dir, log_root)
 
 
-def _refuse_existing_run(run_dir: str | Path | None) -> None:
-    if run_dir is not None and (Path(run_dir) / CONFIG_FILE).exists():
-        raise ConfigError(
-            f"{run_dir} already holds a run; continue it with acrl train --resume {run_dir}, or "
-            "pick another --log-dir"
-        )
-
-
-def _create_run_dir(
-    config: RunConfig, run_dir: str | Path | None, log_root: str | Path
-) -> Path:
-    """The run directory with ``config.yml`` (removed again if writing it fails).
-
-    A default name (``<log_root>/<algo>/<env>_<n>``) is claimed atomically.
-    """
-    if run_dir is not None:
-        path = Path(run_dir)
-        _refuse_existing_run(path)
-        undo = _Undo(path)
-        path.mkdir(parents=True, exist_ok=True)
-    else:
-        while True:
-            path = next_run_dir(log_root, config)
-            undo = _Undo(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:  # another acrl train took this name meanwhile
-                continue
-    try:
-        write_yaml_atomic(path / CONFIG_FILE, {"run": config.to_dict(), "versions": _versions()})
-    except BaseException:
-        undo()
-        raise
-    return path
-
-
-class _Undo:
-    """What creating a run directory added, to be removed if writing its config fails.
-
-    Only what this process made goes: the run directory if it did not exist (and then the
-    parents made for it, while empty), else the entries it added to the existing folder.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.made = [p for p in (path, *path.parents) if not p.exists()]
-        self.kept = set(path.iterdir()) if path.is_dir() else set()
-
-    def __call__(self) -> None:
-        if self.path in self.made:
-            shutil.rmtree(self.path, ignore_errors=True)
-            for parent in self.made[1:]:
-                try:
-                    parent.rmdir()
-                except OSError:  # not empty: someone else's runs are in it
-                    break
-        elif self.path.is_dir():
-            for entry in set(self.path.iterdir()) - self.kept:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
-
-
-def _versions() -> dict[str, str]:
-    versions = {}
-    for dist in _VERSIONED:
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-# ---------------------------------------------------------------------- training
 class _Totals(BaseCallback):
     """Counters of the whole run: those of earlier sessions plus this one's.
 
@@ -468,7 +283,7 @@ def _train_session(
     progress_bar: bool = True,
     model: BaseAlgorithm | None = None,
 ) -> TrainReport:
-    """One training session of ``run_dir``; ``model``: built by :func:`_build` for a new run."""
+    """One training session of ``run_dir``; ``model``: the one a new run's check built."""
     import acrl_wrappers as acrl
     from acrl_wrappers.sb3 import ConstraintMetricsCallback
 
@@ -477,7 +292,9 @@ def _train_session(
     if steps is not None and steps != config.steps:
         config.replace(steps=steps).resolved()  # a bad budget is refused before it is saved
         config = config.replace(steps=steps)
-        write_yaml_atomic(run_dir / CONFIG_FILE, {"run": config.to_dict(), "versions": _versions()})
+        write_yaml_atomic(
+            run_dir / CONFIG_FILE, {"run": config.to_dict(), "versions": package_versions()}
+        )
     checkpoint = latest_checkpoint(run_dir, config)
     venv = make_vec_env(config, monitor_dir=run_dir / "monitor", append=checkpoint is not None)
     algorithm = algorithm_class(config.algo)
@@ -531,7 +348,7 @@ def _train_session(
             else ""
         )
         raise TrainingFailed(
-            f"training failed at step {model.num_timesteps}: {_one_line(exc)}{tail}"
+            f"training failed at step {model.num_timesteps}: {one_line(exc)}{tail}"
         ) from exc
     finally:
         venv.close()
@@ -593,10 +410,10 @@ def train(
         >>> report.steps, (report.run_dir / "model.zip").exists()
         (200, True)
     """
-    _refuse_existing_run(run_dir)
-    config, model = _build(config)
+    refuse_existing_run(run_dir)
+    config, model = build_checked(config)
     try:
-        path = _create_run_dir(config, run_dir, log_root)
+        path = create_run_dir(config, run_dir, log_root)
     except BaseException:
         model.get_env().close()
         raise

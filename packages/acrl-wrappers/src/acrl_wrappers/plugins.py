@@ -17,6 +17,11 @@ and a task whose constraint name is taken by another plugin still enforces its o
 plugin's constraint. Installed packages run code when imported, so this guards against
 accidental collisions, not against a malicious package.
 
+The host is one class (loading, isolation, name ownership, commands) and stays one module
+(about 480 lines) so the rules a plugin author meets read in one place; the records it
+reports and the ``register`` callable are in :mod:`acrl_wrappers.plugin_reports` and
+:mod:`acrl_wrappers.registration`.
+
 Environment variables:
 
 - ``ACRL_LOAD_PLUGINS`` — comma-separated allow-list of entry-point or distribution
@@ -32,8 +37,8 @@ import difflib
 import importlib
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -50,6 +55,13 @@ from acrl_wrappers.errors import (
     UnknownConstraintError,
     UnknownNameError,
     UnknownProjectorError,
+)
+from acrl_wrappers.plugin_reports import NameConflict, PluginFailure
+from acrl_wrappers.registration import (
+    TASK_ENTRY_POINT,
+    check_task_id,
+    register_function,
+    register_task,
 )
 from acrl_wrappers.registry import Entry, Registry
 
@@ -72,8 +84,6 @@ DEFAULT_PLUGINS = (
     "acrl_wrappers.default_plugins.commands",
 )
 """Built-in plugins, registered through the same hooks as third-party ones."""
-TASK_ENTRY_POINT = "acrl_wrappers.tasks:make_task"
-"""The Gymnasium entry point of every registered task id (see :mod:`acrl_wrappers.tasks`)."""
 
 REGISTRATION_HOOKS = {
     "register_constraints": "constraint",
@@ -96,70 +106,6 @@ _LIST_COMMANDS = {
     "suite": "acrl bench --list",
 }
 _KINDS = (*REGISTRATION_HOOKS.values(), "command")
-
-
-@dataclass(frozen=True)
-class PluginFailure:
-    """A plugin that was skipped, and why."""
-
-    name: str
-    distribution: str | None
-    version: str | None
-    error: str
-
-    def describe(self) -> str:
-        """One line naming the plugin, its distribution and the error."""
-        dist = f" ({self.distribution} {self.version})" if self.distribution else ""
-        return f"acrl plugin {self.name!r}{dist} was skipped: {self.error}"
-
-
-@dataclass(frozen=True)
-class NameConflict:
-    """A name a plugin registered that another plugin already owned: the later one is refused.
-
-    Attributes:
-        kind: ``"constraint"``, ``"projector"``, ``"env"``, ``"policy"``, ``"algorithm"``,
-            ``"suite"`` or ``"command"``.
-        name: the contested name.
-        owner: who keeps it, ``"plugin (distribution version)"``.
-        refused: who was refused, ``"plugin (distribution version)"``.
-        owner_plugin, refused_plugin: the two plugin names.
-        refused_distribution: the refused plugin's distribution (``None`` for code added
-            with :meth:`PluginHost.add_plugin`).
-        reason: why, when it is not a plain duplicate (a task whose constraint was refused).
-    """
-
-    kind: str
-    name: str
-    owner: str
-    refused: str
-    owner_plugin: str
-    refused_plugin: str
-    refused_distribution: str | None
-    reason: str = ""
-
-    def describe(self) -> str:
-        """One sentence: who owns the name, who was refused, what still works."""
-        why = self.reason or f"{self.owner} registered it first"
-        return (
-            f"{self.kind} {self.name!r} from {self.refused} was refused: {why}, so "
-            f"{self.name!r} keeps meaning what {self.owner_plugin!r} registered; the rest of "
-            f"{self.refused_plugin!r} still loads"
-        )
-
-    @property
-    def fix(self) -> str:
-        """How to resolve the conflict either way."""
-        remove = (
-            f"pip uninstall {self.refused_distribution} or " if self.refused_distribution else ""
-        )
-        keep = f"{remove}ACRL_DISABLE_PLUGINS={self.refused_plugin}"
-        if self.kind == "command" or self.reason:
-            return f"to silence this, {keep}"
-        return (
-            f"to silence this, {keep}; to use {self.refused_plugin!r}'s instead, ask for "
-            f"'{self.refused_plugin}:{self.name}' or set ACRL_DISABLE_PLUGINS={self.owner_plugin}"
-        )
 
 
 def _csv_env(environ: Mapping[str, str], key: str) -> set[str] | None:
@@ -316,7 +262,7 @@ class PluginHost:
         staged: list[Entry] = []
         for hook_name, kind in REGISTRATION_HOOKS.items():
             caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
-            caller(register=_register_function(kind, name, staged))
+            caller(register=register_function(kind, name, staged))
         return staged
 
     def _claim(self, staged: Sequence[Entry], plugin: str) -> list[Entry]:
@@ -407,10 +353,10 @@ class PluginHost:
         """Publish the accepted entries: task ids to Gymnasium, then every entry to its registry."""
         for entry in accepted:
             if entry.kind == "env":
-                _check_task_id(entry)
+                check_task_id(entry)
         for entry in accepted:
             if entry.kind == "env":
-                _register_task(entry)
+                register_task(entry)
         for entry in accepted:
             self._registries[entry.kind].add(entry)
 
@@ -503,65 +449,6 @@ class PluginHost:
                 }
             )
         return out
-
-
-def _register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[..., None]:
-    """The ``register`` callable handed to a plugin's ``register_<kind>s`` hook."""
-
-    def register(name: str, target: Any, **options: Any) -> None:
-        if not isinstance(name, str) or not name.strip() or any(ch.isspace() for ch in name):
-            raise PluginError(
-                f"{kind} names must be non-empty strings without spaces, got {name!r}"
-            )
-        if ":" in name:
-            raise PluginError(
-                f"{kind} name {name!r} must not contain ':' (it separates a plugin's name "
-                "from a name it registered: 'plugin:name')"
-            )
-        if not (callable(target) or (isinstance(target, str) and ":" in target)):
-            raise PluginError(
-                f"{kind} {name!r} must be registered with a class, a callable or a "
-                f"'module:attribute' string, got {target!r}"
-            )
-        aliases = options.pop("aliases", ())
-        if isinstance(aliases, str) or not all(isinstance(a, str) and a for a in aliases):
-            raise PluginError(
-                f"aliases of {kind} {name!r} must be a list of strings, got {aliases!r}"
-            )
-        doc = options.pop("doc", "")
-        if not isinstance(doc, str):
-            raise PluginError(f"doc of {kind} {name!r} must be a string, got {doc!r}")
-        allowed = {"env": {"constraint", "max_episode_steps", "kwargs"}}.get(kind, set())
-        unexpected = set(options) - allowed
-        if unexpected:
-            raise PluginError(
-                f"register() for a {kind} got unexpected options {sorted(unexpected)}"
-            )
-        staged.append(Entry(kind, name, target, plugin, tuple(aliases), doc, options))
-
-    return register
-
-
-def _check_task_id(entry: Entry) -> None:
-    """Raise :class:`PluginError` for a task id Gymnasium cannot version."""
-    if "-v" not in entry.name:
-        raise PluginError(
-            f"env id {entry.name!r} must look like 'ACRL/Name-v0' (a Gymnasium id with a version)"
-        )
-
-
-def _register_task(entry: Entry) -> None:
-    """Register a ``register_envs`` entry with Gymnasium (entry point :data:`TASK_ENTRY_POINT`)."""
-    gym.register(
-        id=entry.name,
-        entry_point=TASK_ENTRY_POINT,
-        kwargs={
-            "env_entry_point": entry.target,
-            "constraint": entry.options.get("constraint"),
-            "max_episode_steps": entry.options.get("max_episode_steps"),
-            "env_kwargs": dict(entry.options.get("kwargs") or {}),
-        },
-    )
 
 
 def _own_version() -> str:

@@ -22,7 +22,7 @@ from gymnasium.wrappers import TimeLimit
 
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.factories import make_constraint
-from acrl_wrappers.plugins import TASK_ENTRY_POINT
+from acrl_wrappers.registration import TASK_ENTRY_POINT
 from acrl_wrappers.wrappers import wrap
 
 __all__ = ["NO_ENFORCEMENT", "is_task", "make_task"]
