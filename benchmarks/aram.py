@@ -31,7 +31,7 @@ so they never enter at this budget.
 Metrics (evaluation after training, on `enforce="project"` envs, seeds 1000+):
 
 - final return: deterministic action (ARAM: tanh(mean) at preference (0.5, 0.5)),
-  projected if infeasible (the reference's evaluation protocol, acrl-methods §1.7); mean
+  projected if infeasible (the evaluation protocol of ARAM's released code); mean
   over the evaluation episodes, then mean +- std over seeds;
 - valid-action rate (the paper's way): at every visited evaluation state, 100 actions
   sampled from the policy (ARAM at the evaluation preference; SAC's tanh-Gaussian),
@@ -70,7 +70,7 @@ from acrl_wrappers.sb3 import ConstraintMetricsCallback
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 TASKS = ("ACRL/ReacherL2-v0", "ACRL/HalfCheetahO20-v0")
 METHODS = ("ARAM", "SAC + ProjectAction (SPre+)", "SAC + AutoMDP")
-REWARD_OFFSET = {"ACRL/ReacherL2-v0": 1.0, "ACRL/HalfCheetahO20-v0": 0.0}  # reference §1.4
+REWARD_OFFSET = {"ACRL/ReacherL2-v0": 1.0, "ACRL/HalfCheetahO20-v0": 0.0}  # as ARAM's code
 EVAL_EPISODES = {"ACRL/ReacherL2-v0": 10, "ACRL/HalfCheetahO20-v0": 2}
 KAPPA, M, SAMPLES_PER_STATE = 0.2, 100, 100
 

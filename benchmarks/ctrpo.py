@@ -12,7 +12,8 @@ For every task in `--envs`, algorithm and seed, one training run on one CPU thre
 - TRPO-Lagrangian: `acrl_policies.TRPOLagrangian`;
 - C-TRPO: `acrl_policies.CTRPO` (h = 0.8, beta = 1, the paper's setting).
 
-All three share the reference's settings (safe-rl §1.4): MLP [64, 64] tanh, log-std 0,
+All three share the reference's settings (the authors' `algorithms/c-trpo.py`,
+github.com/milosen/ctrpo): MLP [64, 64] tanh, log-std 0,
 observation normalisation (`VecNormalize`, rewards not normalised), gamma 0.99, GAE
 lambda 0.95, target KL 0.01, 15 CG iterations with damping 0.1, 15 line-search steps x
 0.8, critics Adam 1e-3 for 10 epochs of 128. Forced by the budget: 4 envs x 1000 steps =
@@ -257,8 +258,9 @@ def table(runs: list[Run], envs: list[str]) -> list[str]:
     return lines
 
 
-# The reference's per-task figures at 10M steps (safe-rl §1.5): V_r / V_c / Reg+ as 25%-trimmed
-# means over 5 seeds; Reg+ summed over 500 epochs of 20,000 steps.
+# The reference's per-task figures at 10M steps (recomputed from the C-TRPO authors' committed
+# run data, github.com/milosen/ctrpo): V_r / V_c / Reg+ as 25%-trimmed means over 5 seeds;
+# Reg+ summed over 500 epochs of 20,000 steps.
 REFERENCE = {
     "ACRL/SafeHalfCheetahVelocity-v1": [
         ("C-TRPO, h = 0.8 (paper)", "2841", "12.1", "84"),
@@ -372,16 +374,17 @@ def report(
         "",
         *reference_table(envs),
         "",
-        "From the C-TRPO authors' committed run data, recomputed in safe-rl §1.5 (per-task "
-        "25%-trimmed means). Across 8 tasks the IQM of normalised regret is 0.52 for C-TRPO "
-        "(h = 0.8) against 1.93 for TRPO-Lag (CPO = 1), at rewards of 0.65 and 0.60 (PPO = 1). "
+        "Recomputed from the C-TRPO authors' committed run data (github.com/milosen/ctrpo; "
+        "per-task 25%-trimmed means). Across 8 tasks the IQM of normalised regret is 0.52 for "
+        "C-TRPO (h = 0.8) against 1.93 for TRPO-Lag (CPO = 1), at rewards of 0.65 and 0.60 "
+        "(PPO = 1). "
         f"This benchmark trains {args.steps / 10_000_000:.1%} of that budget with "
         f"{args.n_envs * args.n_steps / 20_000:.0%}-size updates and {args.seeds} seeds: returns "
         "are far "
         "below the reference's, and the regret sums run over "
         f"{args.steps / REFERENCE_EPOCH:.0f} instead of 500 epochs, so compare rankings and "
         "the costs against the limit, not magnitudes. MuJoCo versions differ too "
-        "(trajectories drift, safe-rl §4.3).",
+        "(trajectories drift across MuJoCo versions).",
     ]
 
 

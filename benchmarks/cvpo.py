@@ -221,8 +221,8 @@ def table(runs: list[Run], envs: list[str]) -> list[str]:
     return lines
 
 
-# Figures to compare with. safe-rl.md has no CVPO numbers for these tasks (FSRL publishes
-# curves, not a table); OmniSafe's on-policy table (safe-rl §3.3, 1e7 steps, 5 seeds) and
+# Figures to compare with. No CVPO numbers are published for these tasks (FSRL publishes
+# curves, not a table); OmniSafe's on-policy benchmark table (1e7 steps, 5 seeds) and
 # this repo's C-TRPO benchmark (results/ctrpo.md, 600k steps, 3 seeds) are the nearest.
 REFERENCE = {
     "ACRL/SafeHopperVelocity-v1": [

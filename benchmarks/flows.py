@@ -46,7 +46,7 @@ from acrl_wrappers.sb3 import ConstraintMetricsCallback
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 
-# condition distributions of the papers (acrl-methods.md §3.2 and §4.2)
+# condition distributions of the papers (FlowPG, arXiv:2402.05149; CV-Flow, arXiv:2502.10431)
 CONDITIONS = {
     ("reacher-l2", "flowpg"): "uniform:-10,10",  # unconditional: unused
     ("reacher-l2", "cvflow"): "uniform:-10,10",

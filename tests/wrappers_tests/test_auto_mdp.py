@@ -1,4 +1,4 @@
-"""AutoMDP: ARAM's self-loop semantics (acrl-methods §1.4)."""
+"""AutoMDP: ARAM's self-loop semantics (arXiv:2503.12932, as its released code)."""
 
 from __future__ import annotations
 

@@ -106,3 +106,32 @@ def test_envs_lists_registered_tasks(cli):
         host.pm.unregister(name="cli-task")
         for registry in host._registries.values():
             registry.remove_plugin("cli-task")
+
+
+def test_envs_takes_action_dims_from_registrations_without_building(cli, monkeypatch):
+    import gymnasium as gym
+
+    from acrl_wrappers import hookimpl
+    from acrl_wrappers.plugins import default_host
+
+    class Task:
+        @hookimpl
+        def register_envs(self, register):
+            pendulum = "gymnasium.envs.classic_control.pendulum:PendulumEnv"
+            register("ACRL/CliDeclaredPendulum-v0", pendulum, action_dim=1)
+            register("ACRL/CliUnknownPendulum-v0", pendulum)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("acrl envs must not build envs")
+
+    host = default_host()
+    assert host.add_plugin(Task(), "cli-task")
+    monkeypatch.setattr(gym, "make", refuse)
+    try:
+        found = {e["id"]: e for e in json.loads(invoke(cli, "envs", "--json").output)}
+        assert found["ACRL/CliDeclaredPendulum-v0"]["action_dim"] == 1
+        assert found["ACRL/CliUnknownPendulum-v0"]["action_dim"] == "?"
+    finally:
+        host.pm.unregister(name="cli-task")
+        for registry in host._registries.values():
+            registry.remove_plugin("cli-task")

@@ -308,3 +308,15 @@ def test_env_id_without_version_is_rejected():
 
     with pytest.raises(PluginError, match="Gymnasium id with a version"):
         fresh_host(ACRL_STRICT_PLUGINS="1").add_plugin(BadTask(), "bad-task")
+
+
+@pytest.mark.parametrize("action_dim", [0, -1, 2.0, True, "3"])
+def test_env_action_dim_must_be_a_positive_int(action_dim):
+    class BadTask:
+        @hookimpl
+        def register_envs(self, register):
+            pendulum = "gymnasium.envs.classic_control.pendulum:PendulumEnv"
+            register("ACRL/BadDim-v0", pendulum, action_dim=action_dim)
+
+    with pytest.raises(PluginError, match="action_dim"):
+        fresh_host(ACRL_STRICT_PLUGINS="1").add_plugin(BadTask(), "bad-task")

@@ -1,10 +1,11 @@
 """Acceptance-rejection (ARM) for any stochastic SB3 policy, and the batched helpers ARAM shares.
 
-ARAM's acting rule (``acrl-methods.md`` §1.4): draw up to ``M`` proposals from the policy,
-execute the first feasible one, and project the last one if none is. Here the ``M``
-proposals come from **one** forward pass (the distribution's parameters are computed once
-per observation, then ``M`` samples are drawn) and are checked by **one** batched
-``violation`` call; the reference draws and checks them one at a time.
+ARAM's acting rule (arXiv:2503.12932; its released code's ``agent.py``): draw up to ``M``
+proposals from the policy, execute the first feasible one, and project the last one if
+none is. Here the ``M`` proposals come from **one** forward pass (the distribution's
+parameters are computed once per observation, then ``M`` samples are drawn) and are
+checked by **one** batched ``violation`` call; the reference draws and checks them one at
+a time.
 
 - :func:`first_feasible` — index of the first feasible proposal per observation;
 - :func:`squashed_gaussian_proposals` — ``M`` samples of a tanh-Gaussian per row;
@@ -182,9 +183,9 @@ class AcceptanceRejection:
     What reaches the simulator: for each observation, ``max_proposals`` (M) actions are drawn
     from the model's action distribution in one forward pass and checked with one batched
     ``violation`` call; the first feasible one is returned. If none is, the last proposal
-    is projected onto the constraint (ARAM's acting rule, ``acrl-methods.md`` §1.4). With
+    is projected onto the constraint (ARAM's acting rule, ARAM, arXiv:2503.12932). With
     ``deterministic=True`` the model's mode is returned, projected if infeasible (the
-    reference's evaluation protocol, §1.7). The constraint is read from the model's env
+    evaluation protocol of ARAM's released code). The constraint is read from the model's env
     (an acrl wrapper) unless given.
 
     Supported policies: SAC and TQC (tanh-Gaussian actors), PPO and A2C (Gaussian,

@@ -85,11 +85,13 @@ class RegisterProjector(Protocol):
 class RegisterEnv(Protocol):
     """``register(env_id, entry_point, *, constraint=None, max_episode_steps=None, kwargs=None)``.
 
-    Also takes ``doc=""``.
+    Also takes ``action_dim=None`` and ``doc=""``.
 
     Registers a Gymnasium task id (use the ``ACRL/`` namespace, e.g.
     ``"ACRL/HalfCheetahO20-v0"``). ``constraint`` is the task's constraint (a registered
-    name or a spec) so enforcement can be chosen at ``gym.make`` time.
+    name or a spec) so enforcement can be chosen at ``gym.make`` time. ``action_dim`` is
+    listing metadata for a task without a constraint (a task with one takes the
+    constraint's dimension): ``acrl envs`` shows it without building the env.
     """
 
     def __call__(
@@ -100,6 +102,7 @@ class RegisterEnv(Protocol):
         constraint: str | Mapping[str, Any] | None = None,
         max_episode_steps: int | None = None,
         kwargs: Mapping[str, Any] | None = None,
+        action_dim: int | None = None,
         doc: str = "",
     ) -> None:
         """Register one item (see the class docstring)."""

@@ -47,11 +47,20 @@ def register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[.
         doc = options.pop("doc", "")
         if not isinstance(doc, str):
             raise PluginError(f"doc of {kind} {name!r} must be a string, got {doc!r}")
-        allowed = {"env": {"constraint", "max_episode_steps", "kwargs"}}.get(kind, set())
+        allowed = {"env": {"constraint", "max_episode_steps", "kwargs", "action_dim"}}.get(
+            kind, set()
+        )
         unexpected = set(options) - allowed
         if unexpected:
             raise PluginError(
                 f"register() for a {kind} got unexpected options {sorted(unexpected)}"
+            )
+        action_dim = options.get("action_dim")
+        if action_dim is None:
+            options.pop("action_dim", None)
+        elif isinstance(action_dim, bool) or not isinstance(action_dim, int) or action_dim < 1:
+            raise PluginError(
+                f"action_dim of {kind} {name!r} must be a positive int, got {action_dim!r}"
             )
         staged.append(Entry(kind, name, target, plugin, tuple(aliases), doc, options))
 

@@ -2,7 +2,7 @@
 
 The annulus is not convex (for ``lower > 0``), so acrl's general projector could only
 give a local answer; the nearest point is known in closed form, which is what this
-plugin contributes. Reference: acrl-methods §4.2, CV-Flow's non-convex ``R+L2LB``
+plugin contributes. Reference: CV-Flow (arXiv:2502.10431), its non-convex ``R+L2LB``
 problem (``0.045 <= ||a||^2 <= 0.05`` on Reacher).
 """
 

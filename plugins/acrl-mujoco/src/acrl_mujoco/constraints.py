@@ -1,7 +1,7 @@
 """The benchmark's action constraints on Gymnasium MuJoCo v5 envs (actions in [-1, 1]^n).
 
-Sources: acrl-methods §1.6 (ARAM's table: Reacher, HalfCheetah, Hopper, Ant) and §2.3
-(Kasaura et al.'s problem table), re-indexed for the v5 observations.
+Sources: ARAM's constraint table (arXiv:2503.12932: Reacher, HalfCheetah, Hopper, Ant) and
+Kasaura et al.'s problem table (arXiv:2304.08743), re-indexed for the v5 observations.
 
 **Index mapping (v5 observation -> simulator state)**, checked against ``data.qpos`` and
 ``data.qvel`` in ``tests/mujoco_tests/test_index_mapping.py``:
@@ -57,8 +57,9 @@ class TipSpeedConstraint(QuadraticConstraint):
 
     A quadratic form ``a^T Q(s) a`` with ``Q = [[2 + 2c, 1 + c], [1 + c, 1]]`` and
     ``c = cos(q1) = obs[cos_index]`` (the elbow angle; positive semidefinite for every
-    ``c``). Reference: acrl-methods §2.2 (``tip_constraint.py``, where the elbow angle is
-    PyBullet's ``obs[7]``; here ``cos q1`` is read directly from Reacher-v5's ``obs[1]``).
+    ``c``). Reference: Kasaura et al., arXiv:2304.08743 (``tip_constraint.py``, where the
+    elbow angle is PyBullet's ``obs[7]``; here ``cos q1`` is read directly from Reacher-v5's
+    ``obs[1]``).
 
     Args:
         bound: right-hand side (0.05 in the benchmark).
@@ -119,8 +120,8 @@ class AngleMomentConstraint(Constraint):
     One linear row with state-dependent coefficients: for the benchmark,
     ``w1 a1 sin(t1 + t2 + t3) + w4 a4 sin(t4 + t5 + t6) <= 5`` with the back and front
     thigh actions ``a1, a4``, their joint velocities ``w1 = obs[11]``, ``w4 = obs[14]``
-    and the joint angles ``t1..t6 = obs[2:8]``. Reference: acrl-methods §2.2
-    (``MA_constraint.py``) and §2.3. Projection: exact (a half-space and the box).
+    and the joint angles ``t1..t6 = obs[2:8]``. Reference: Kasaura et al., arXiv:2304.08743
+    (``MA_constraint.py``). Projection: exact (a half-space and the box).
 
     Args:
         bound: right-hand side, ``>= 0`` (so the zero action is always feasible).
@@ -233,7 +234,7 @@ class _SineWeights(StateWeights):
 class SineWeightedBall(BallConstraint):
     """``sum_i sin(t_i)^2 a_i^2 <= bound`` with joint angles ``t = obs[angle_index]``.
 
-    The "S" part of the benchmark's ``O+S`` problems (acrl-methods §2.2,
+    The "S" part of the benchmark's ``O+S`` problems (Kasaura et al., arXiv:2304.08743,
     ``sin2_constraint.py``): a ball weighted by ``|sin t_i|``, so an actuator whose joint
     sits at angle 0 is unconstrained. Exact closed-form projection (as for every ball).
 
@@ -286,73 +287,76 @@ def _power_and_sine(power_index: str, angle_index: str) -> Callable[[], Intersec
     )
 
 
+_ARAM = "(ARAM, arXiv:2503.12932)"
+_KASAURA = "(Kasaura et al., arXiv:2304.08743)"
+
 NAMED_CONSTRAINTS: dict[str, tuple[Callable[..., Constraint], tuple[str, ...], str]] = {
-    # ARAM's table (acrl-methods §1.6)
+    # ARAM's table
     "reacher-l2": (
         partial(BallConstraint, bound=0.05, dim=2),
         ("Re+L2_005", "R+L2"),
-        "Reacher: a1^2 + a2^2 <= 0.05 (§1.6)",
+        f"Reacher: a1^2 + a2^2 <= 0.05 {_ARAM}",
     ),
     "halfcheetah-o20": (
         partial(PowerConstraint, bound=20.0, weight_index="11:17"),
         ("HC+O_20", "HC+O"),
-        "HalfCheetah: sum |w_i a_i| <= 20, w = obs[11:17] (§1.6)",
+        f"HalfCheetah: sum |w_i a_i| <= 20, w = obs[11:17] {_ARAM}",
     ),
     "hopper-m10": (
         partial(PositivePowerConstraint, bound=10.0, weight_index="8:11"),
         ("H+M_10", "H+M"),
-        "Hopper: sum max(w_i a_i, 0) <= 10, w = obs[8:11] (§1.6)",
+        f"Hopper: sum max(w_i a_i, 0) <= 10, w = obs[8:11] {_ARAM}",
     ),
     "walker2d-m10": (
         partial(PositivePowerConstraint, bound=10.0, weight_index="11:17"),
         ("W+M_10", "W+M"),
-        "Walker2d: sum max(w_i a_i, 0) <= 10, w = obs[11:17] (§2.3)",
+        f"Walker2d: sum max(w_i a_i, 0) <= 10, w = obs[11:17] {_KASAURA}",
     ),
     "ant-l2": (
         partial(BallConstraint, bound=2.0, dim=8),
         ("An+L2_2",),
-        "Ant: sum a_i^2 <= 2 (§1.6)",
+        f"Ant: sum a_i^2 <= 2 {_ARAM}",
     ),
-    # the rest of Kasaura et al.'s set (acrl-methods §2.3), re-indexed for v5
+    # the rest of Kasaura et al.'s set, re-indexed for v5
     "reacher-o03": (
         partial(PowerConstraint, bound=0.3, weight_index="6:8"),
         ("R+O03",),
-        "Reacher: |w1 a1| + |w2 a2| <= 0.3, w = obs[6:8] (§2.3)",
+        f"Reacher: |w1 a1| + |w2 a2| <= 0.3, w = obs[6:8] {_KASAURA}",
     ),
     "reacher-o10": (
         partial(PowerConstraint, bound=1.0, weight_index="6:8"),
         ("R+O10",),
-        "Reacher: |w1 a1| + |w2 a2| <= 1.0, w = obs[6:8] (§2.3)",
+        f"Reacher: |w1 a1| + |w2 a2| <= 1.0, w = obs[6:8] {_KASAURA}",
     ),
     "reacher-o30": (
         partial(PowerConstraint, bound=3.0, weight_index="6:8"),
         ("R+O30",),
-        "Reacher: |w1 a1| + |w2 a2| <= 3.0, w = obs[6:8] (§2.3)",
+        f"Reacher: |w1 a1| + |w2 a2| <= 3.0, w = obs[6:8] {_KASAURA}",
     ),
     "reacher-m": (
         partial(PositivePowerConstraint, bound=1.0, weight_index="6:8"),
         ("R+M",),
-        "Reacher: max(w1 a1, 0) + max(w2 a2, 0) <= 1.0, w = obs[6:8] (§2.3)",
+        f"Reacher: max(w1 a1, 0) + max(w2 a2, 0) <= 1.0, w = obs[6:8] {_KASAURA}",
     ),
     "reacher-t": (
         partial(TipSpeedConstraint, bound=0.05, cos_index=1),
         ("R+T",),
-        "Reacher: a1^2 + 2 a1 (a1 + a2) cos q1 + (a1 + a2)^2 <= 0.05, cos q1 = obs[1] (§2.3)",
+        f"Reacher: a1^2 + 2 a1 (a1 + a2) cos q1 + (a1 + a2)^2 <= 0.05, cos q1 = obs[1] {_KASAURA}",
     ),
     "halfcheetah-ma": (
         partial(AngleMomentConstraint),
         ("HC+MA",),
-        "HalfCheetah: w1 a1 sin(t1+t2+t3) + w4 a4 sin(t4+t5+t6) <= 5 (§2.3)",
+        f"HalfCheetah: w1 a1 sin(t1+t2+t3) + w4 a4 sin(t4+t5+t6) <= 5 {_KASAURA}",
     ),
     "hopper-os": (
         _power_and_sine("8:11", "2:5"),
         ("H+O+S",),
-        "Hopper: sum |w a| <= 10 and sum sin(t)^2 a^2 <= 0.1, t = obs[2:5] (§2.3)",
+        f"Hopper: sum |w a| <= 10 and sum sin(t)^2 a^2 <= 0.1, t = obs[2:5] {_KASAURA}",
     ),
     "walker2d-os": (
         _power_and_sine("11:17", "2:8"),
         ("W+O+S",),
-        "Walker2d: sum |w a| <= 10 and sum sin(t)^2 a^2 <= 0.1, t = obs[2:8] (§2.3)",
+        f"Walker2d: sum |w a| <= 10 and sum sin(t)^2 a^2 <= 0.1, t = obs[2:8] {_KASAURA}",
     ),
 }
 """Named constraint -> (factory, aliases with the papers' tags, one-line description)."""

@@ -8,7 +8,7 @@ from acrl_mujoco.constraints import (
     SineWeightedBall,
     TipSpeedConstraint,
 )
-from acrl_mujoco.velocity import COST_LIMIT, VELOCITY_THRESHOLDS
+from acrl_mujoco.velocity import COST_LIMIT, VELOCITY_ACTION_DIMS, VELOCITY_THRESHOLDS
 from acrl_wrappers import hookimpl
 from acrl_wrappers.hookspecs import RegisterConstraint, RegisterEnv
 
@@ -16,7 +16,7 @@ V5 = "gymnasium.envs.mujoco"
 # task id -> (env entry point, constraint, time limit)
 CONSTRAINED_TASKS = {
     "ACRL/ReacherL2-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-l2", 50),
-    "ACRL/HalfCheetahO20-v0": (f"{V5}.half_cheetah_v5:HalfCheetahEnv", "halfcheetah-o20", 1000),
+    "ACRL/HalfCheetahO20-v0": ("acrl_mujoco.envs:HalfCheetahV5Env", "halfcheetah-o20", 1000),
     "ACRL/HopperM10-v0": (f"{V5}.hopper_v5:HopperEnv", "hopper-m10", 1000),
     "ACRL/HopperVelM10-v0": ("acrl_mujoco.envs:HopperVelEnv", "hopper-m10", 1000),
     "ACRL/Walker2dM10-v0": (f"{V5}.walker2d_v5:Walker2dEnv", "walker2d-m10", 1000),
@@ -26,11 +26,14 @@ CONSTRAINED_TASKS = {
     "ACRL/ReacherO30-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-o30", 50),
     "ACRL/ReacherM-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-m", 50),
     "ACRL/ReacherT-v0": (f"{V5}.reacher_v5:ReacherEnv", "reacher-t", 50),
-    "ACRL/HalfCheetahMA-v0": (f"{V5}.half_cheetah_v5:HalfCheetahEnv", "halfcheetah-ma", 1000),
+    "ACRL/HalfCheetahMA-v0": ("acrl_mujoco.envs:HalfCheetahV5Env", "halfcheetah-ma", 1000),
     "ACRL/HopperOS-v0": (f"{V5}.hopper_v5:HopperEnv", "hopper-os", 1000),
     "ACRL/Walker2dOS-v0": (f"{V5}.walker2d_v5:Walker2dEnv", "walker2d-os", 1000),
 }
-"""The action-constrained tasks: MuJoCo v5 envs with the standard time limits."""
+"""The action-constrained tasks: MuJoCo v5 envs with the standard time limits.
+
+HalfCheetah is Gymnasium's HalfCheetah-v5 compiled without MuJoCo's ``settotalmass``
+deprecation warning (:class:`acrl_mujoco.envs.HalfCheetahV5Env`, the same model)."""
 
 
 @hookimpl
@@ -56,6 +59,7 @@ def register_envs(register: RegisterEnv) -> None:
             "acrl_mujoco.velocity:make_velocity_env",
             max_episode_steps=1000,
             kwargs={"task": task},
+            action_dim=VELOCITY_ACTION_DIMS[task],
             doc=f"{task}-v4, cost 1 when its {speed} exceeds {threshold} "
             f"(limit {COST_LIMIT:g}/episode)",
         )

@@ -1,12 +1,13 @@
 """Velocity-cost tasks: the CMDP benchmark of Safety-Gymnasium's ``Safety*Velocity-v1``.
 
-Safety-Gymnasium cannot be installed beside Gymnasium 1.x (safe-rl §4.1), so the tasks are
-rebuilt here exactly as it defines them (safe-rl §4.2-4.3): the Gymnasium **v4** MuJoCo env
+Safety-Gymnasium (github.com/PKU-Alignment/safety-gymnasium) cannot be installed beside
+Gymnasium 1.x, so the tasks are rebuilt here exactly as its ``safe_velocity`` tasks define
+them: the Gymnasium **v4** MuJoCo env
 with its own observation and reward, plus a per-step cost ``1.0 if v > threshold else
 0.0``, where ``v`` is the signed x-velocity (Hopper, HalfCheetah, Walker2d, Swimmer) or the
 planar speed ``sqrt(vx^2 + vy^2)`` (Ant, Humanoid), 1000 steps per episode. The usual
 limit on the episode cost is **25**. On mujoco 2.3.3 this construction reproduces
-Safety-Gymnasium bit for bit (safe-rl §4.3); on this stack's MuJoCo, trajectories drift
+Safety-Gymnasium bit for bit; on this stack's MuJoCo, trajectories drift
 from those of older versions, so compare published numbers statistically.
 """
 
@@ -22,7 +23,13 @@ from gymnasium.envs.registration import load_env_creator
 from acrl_wrappers import ConstraintError
 from acrl_wrappers._arrays import float_scalar
 
-__all__ = ["COST_LIMIT", "VELOCITY_THRESHOLDS", "VelocityCost", "make_velocity_env"]
+__all__ = [
+    "COST_LIMIT",
+    "VELOCITY_ACTION_DIMS",
+    "VELOCITY_THRESHOLDS",
+    "VelocityCost",
+    "make_velocity_env",
+]
 
 COST_LIMIT = 25.0
 """The usual limit on the summed cost of an episode (1000 steps)."""
@@ -30,13 +37,24 @@ COST_LIMIT = 25.0
 VELOCITY_THRESHOLDS: dict[str, tuple[str, float, bool]] = {
     # task: (v4 env entry point, v1 threshold, planar speed?)
     "Hopper": ("gymnasium.envs.mujoco.hopper_v4:HopperEnv", 0.7402, False),
-    "HalfCheetah": ("gymnasium.envs.mujoco.half_cheetah_v4:HalfCheetahEnv", 3.2096, False),
+    # HalfCheetah-v4 as Gymnasium's, compiled without MuJoCo's settotalmass warning
+    "HalfCheetah": ("acrl_mujoco.envs:HalfCheetahV4Env", 3.2096, False),
     "Walker2d": ("gymnasium.envs.mujoco.walker2d_v4:Walker2dEnv", 2.3415, False),
     "Ant": ("gymnasium.envs.mujoco.ant_v4:AntEnv", 2.6222, True),
     "Swimmer": ("gymnasium.envs.mujoco.swimmer_v4:SwimmerEnv", 0.2282, False),
     "Humanoid": ("gymnasium.envs.mujoco.humanoid_v4:HumanoidEnv", 1.4149, True),
 }
-"""Safety-Gymnasium's v1 thresholds (safe-rl §4.2)."""
+"""Safety-Gymnasium's v1 thresholds (its ``safe_velocity`` task classes)."""
+
+VELOCITY_ACTION_DIMS = {
+    "Hopper": 3,
+    "HalfCheetah": 6,
+    "Walker2d": 6,
+    "Ant": 8,
+    "Swimmer": 2,
+    "Humanoid": 17,
+}
+"""Action dimension of each velocity task's env (listed by ``acrl envs`` without a build)."""
 
 
 class VelocityCost(gym.Wrapper[Any, Any, Any, Any], gym.utils.RecordConstructorArgs):
@@ -55,7 +73,7 @@ class VelocityCost(gym.Wrapper[Any, Any, Any, Any], gym.utils.RecordConstructorA
         ConstraintError: at the first step, if ``info`` lacks the velocity.
 
     Example:
-        >>> env = VelocityCost(gym.make("HalfCheetah-v5"), threshold=0.0)
+        >>> env = VelocityCost(gym.make("Hopper-v5"), threshold=0.0)
         >>> _ = env.reset(seed=0)
         >>> _, _, _, _, info = env.step(env.action_space.sample())
         >>> info["cost"] == float(info["x_velocity"] > 0.0)

@@ -1,8 +1,9 @@
 """Every named constraint agrees with its formula evaluated directly on the simulator state.
 
-The formulas below are written from the papers' tables (acrl-methods §1.6, §2.3) in terms
-of MuJoCo's qpos/qvel, independently of the constraint classes and their observation
-indices; they are compared on states a random policy visits and on random actions.
+The formulas below are written from the papers' tables (ARAM, arXiv:2503.12932; Kasaura
+et al., arXiv:2304.08743) in terms of MuJoCo's qpos/qvel, independently of the constraint
+classes and their observation indices; they are compared on states a random policy visits
+and on random actions.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Bike-sharing actions are continuous, but bikes are whole: the env turns the continuous
 allocation ``x`` into the integer vector ``y`` that minimises ``||y - x||_2`` subject to
-``low <= y_i <= high`` and ``sum_i y_i = total`` (reference: acrl-methods §1.6, the BSS
-rows, whose code solves this as a Gurobi MIQP; here it is exact and closed-form).
+``low <= y_i <= high`` and ``sum_i y_i = total`` (ARAM, arXiv:2503.12932: the BSS
+tasks, whose released code solves this as a Gurobi MIQP; here it is exact and closed-form).
 """
 
 from __future__ import annotations

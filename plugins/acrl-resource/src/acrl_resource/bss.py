@@ -1,6 +1,6 @@
 """Bike-sharing rebalancing (BSS3z, BSS5z): allocate a fleet of bikes over zones each period.
 
-The task comes from NFWPO (acrl-methods §5) as used by ARAM (§1.6); this is a new
+The task comes from NFWPO (UAI 2021) as used by ARAM (arXiv:2503.12932); this is a new
 pure-numpy simulator, not the published one. One step is one period of a day of
 ``periods`` periods (default 24 one-hour periods):
 
@@ -18,7 +18,7 @@ pure-numpy simulator, not the published one. One step is one period of a day of
    size never changes.
 
 Reward: ``-(lost_demand + lost_returns + moving_cost * moved)`` with ``moving_cost = 2``
-(NFWPO's reward, acrl-methods §5).
+(NFWPO's reward, github.com/upupsheep/NFWPO_Final_Code).
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ class BikeSharingEnv(gym.Env[ObsArray, ObsArray]):
     """Bike-sharing rebalancing: each period, choose how many bikes stand in each zone.
 
     The constraint of the registered tasks (``bss3z``, ``bss5z``) is the continuous band
-    ``|sum a - target| <= 0.1`` that ARAM's *code* enforces (acrl-methods §1.6); its README
+    ``|sum a - target| <= 0.1`` that ARAM's *code* enforces (arXiv:2503.12932); its README
     writes ``|sum x - 90| <= 5`` (with 3 and 5 zones swapped), which does not match the
     code, and the code is followed here. ``target`` makes ``sum x`` equal the fleet size
     (1.0 for BSS3z, 2.5 for BSS5z; :attr:`band_target`); the band allows ±1.5 (BSS3z) or ±2

@@ -5,7 +5,7 @@
 - ``nsfnet`` (alias ``NSFnetV2+S``): ``sum_{i in L_j} a_i <= 2 - |L_j|`` for the 8 shared
   links ``L_j`` of the NSFNET backbone (core ``linear``).
 
-Reference: acrl-methods §1.6 (ARAM's constraint table). The BSS constraints are the ones
+Reference: ARAM (arXiv:2503.12932) and its released code. The BSS constraints are the ones
 its *code* checks; its README states ``|sum x - 90| <= 5`` (3 and 5 zones swapped), which
 does not match: the continuous band 0.1 is ±1.5 bikes for BSS3z and ±2 bikes for BSS5z.
 The integer allocation step inside the env then makes the executed total exact.
@@ -40,7 +40,7 @@ NSFNET_LINKS: tuple[tuple[int, ...], ...] = (
     (2, 4, 9),
     (2, 3, 9),
 )
-"""The 8 shared NSFNET links as sets of 1-based flow ids (acrl-methods §1.6)."""
+"""The 8 shared NSFNET links as sets of 1-based flow ids (ARAM's released code)."""
 
 NSFNET_FLOWS = 9
 """Number of flows (action dimension) of the NSFnet task."""

@@ -1,6 +1,6 @@
 """NSFnet bandwidth allocation: set the sending rates of 9 flows sharing 8 backbone links.
 
-The task comes from NFWPO (acrl-methods §5; ARAM's ``NSFnetV2+S``, §1.6); this is a new
+The task comes from NFWPO (UAI 2021; ARAM's ``NSFnetV2+S``, arXiv:2503.12932); this is a new
 pure-numpy fluid model, not the published packet simulator. Units: rates in Mbit/s,
 one step is ``dt = 1`` s, every link has capacity ``C = 50`` Mbit/s and a buffer of
 ``B = 25`` Mbit (half a second at line rate).
@@ -28,7 +28,7 @@ Per step, with flow ``i`` crossing the links ``j`` whose set ``L_j`` contains it
 
 The constraint (``nsfnet``) keeps the *allocated* rates within every link's capacity,
 ``sum_{i in L_j} x_i <= 50``, i.e. ``sum_{i in L_j} a_i <= 2 - |L_j|`` (NFWPO's original
-scale; ARAM's code maps to ``[0, 100]`` instead, see acrl-methods §1.6 notes). Cross
+scale; ARAM's released code maps to ``[0, 100]`` instead). Cross
 traffic is what makes headroom matter: a feasible allocation that fills a link's budget
 still builds a queue there when other traffic shares the link.
 """
@@ -131,7 +131,8 @@ class NSFnetEnv(gym.Env[ObsArray, ObsArray]):
 
     Action ``a in [-1, 1]^9``, rates ``x = 25 (a + 1)`` Mbit/s. The registered task's
     constraint ``nsfnet`` is ``sum_{i in L_j} a_i <= 2 - |L_j|`` for the 8 links of
-    acrl-methods §1.6 (every link's allocated total at most its 50 Mbit/s capacity).
+    ARAM's NSFnet task (arXiv:2503.12932; every link's allocated total at most its
+    50 Mbit/s capacity).
 
     Observation (float32, 25 entries): offered traffic per flow / 50 (9); link
     utilisation ``u_j / C`` of the last step (8; cross traffic only after a reset); queue

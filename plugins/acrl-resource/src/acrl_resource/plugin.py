@@ -22,25 +22,26 @@ NSFNET_STEPS = 100  # one-second steps
 
 @hookimpl
 def register_constraints(register: RegisterConstraint) -> None:
-    """The three named constraints of ARAM's resource tasks (acrl-methods §1.6)."""
+    """The three named constraints of ARAM's resource tasks (arXiv:2503.12932)."""
     register(
         "bss3z",
         partial(SumBandConstraint, target=1.0, width=BSS_BAND_WIDTH, dim=3),
         aliases=("BSS3z+S+D40",),
-        doc="ARAM BSS3z (acrl-methods §1.6, as coded): |sum a - 1| <= 0.1, a in [-1,1]^3",
+        doc="ARAM BSS3z (arXiv:2503.12932, as coded): |sum a - 1| <= 0.1, a in [-1,1]^3",
     )
     register(
         "bss5z",
         partial(SumBandConstraint, target=2.5, width=BSS_BAND_WIDTH, dim=5),
         aliases=("BSS5z+S+D40",),
-        doc="ARAM BSS5z (acrl-methods §1.6, as coded): |sum a - 2.5| <= 0.1, a in [-1,1]^5",
+        doc="ARAM BSS5z (arXiv:2503.12932, as coded): |sum a - 2.5| <= 0.1, a in [-1,1]^5",
     )
     links = nsfnet_link_matrix()
     register(
         "nsfnet",
         partial(LinearConstraint, A=links.tolist(), b=(2.0 - links.sum(axis=1)).tolist()),
         aliases=("NSFnetV2+S",),
-        doc="NFWPO/ARAM NSFnet (acrl-methods §1.6): 8 links, sum_{i in L_j} a_i <= 2 - |L_j|",
+        doc="NSFnet (NFWPO, UAI 2021; ARAM, arXiv:2503.12932): 8 links, "
+        "sum_{i in L_j} a_i <= 2 - |L_j|",
     )
 
 

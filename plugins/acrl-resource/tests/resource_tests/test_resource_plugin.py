@@ -51,7 +51,7 @@ def test_named_constraints_are_core_families_reachable_by_name_and_alias(name, s
     assert acrl.make_constraint(c.spec) == c
     listed = {entry["name"]: entry for entry in acrl.list_constraints()}
     assert ALIASES[name] in listed[name]["aliases"]
-    assert "acrl-methods" in listed[name]["summary"] and listed[name]["plugin"] == "resource"
+    assert "arXiv:2503.12932" in listed[name]["summary"] and listed[name]["plugin"] == "resource"
 
 
 @pytest.mark.parametrize("name", sorted(ALIASES))

@@ -2,7 +2,7 @@
 
 ARAM = acceptance-rejection (ARM) acting + the augmented MDP (AUTO-MDP) + multi-objective
 SAC (MOSAC, the Q-Pensieve backbone). Reference code: ``NYCU-RL-Bandits-Lab/ARAM``
-(``agent.py``); behaviour as summarised in ``acrl-methods.md`` §1.3–§1.7.
+(``agent.py``); behaviour as described in the paper (ARAM, arXiv:2503.12932).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class ARAM(SAC):
     Reference code: https://github.com/NYCU-RL-Bandits-Lab/ARAM (``agent.py``), MOSAC from
     https://github.com/NYCU-RL-Bandits-Lab/Q-Pensieve.
 
-    What reaches the simulator (``acrl-methods.md`` §1.4): at each step ``max_proposals``
+    What reaches the simulator (the paper's acceptance-rejection): at each step ``max_proposals``
     (M) actions are drawn from ``pi(.|s, w)`` in one batched forward pass (uniformly in the
     box during warm-up) and checked with one batched ``violation`` call. The first feasible
     one is executed; each proposal rejected before it becomes a self-loop transition
@@ -74,7 +74,7 @@ class ARAM(SAC):
     reward vector ``[r, -kappa]``. Executed steps store ``[r * reward_scale +
     reward_offset, 0]``.
 
-    Learning (§1.5): MOSAC with a preference-conditioned actor and twin vector critics
+    Learning: MOSAC with a preference-conditioned actor and twin vector critics
     (:class:`~acrl_policies.aram.ARAMPolicy`). Acting preferences ``w ~ Dirichlet(1, 1)``
     per episode and env; per update one ``w`` for the critic and a set ``W`` of
     ``n_preferences`` (``w`` and fresh draws) for the actor. Critic target: the twin with
@@ -88,12 +88,12 @@ class ARAM(SAC):
 
     :meth:`predict` at the evaluation preference ``eval_preference`` (default (0.5, 0.5),
     the middle of the reference's three): ``deterministic=True`` gives ``tanh(mean)``
-    projected if infeasible (§1.7); ``deterministic=False`` acts by acceptance-rejection
+    projected if infeasible; ``deterministic=False`` acts by acceptance-rejection
     with projection fallback. Either way the returned action is feasible.
 
     Deviations from the reference (each on purpose):
 
-    - capacity: the reference passes ``memory_size=100`` and never trains (§1.2); both
+    - capacity: the reference passes ``memory_size=100`` and never trains; both
       buffers hold ``buffer_size`` (SB3 default 1e6) transitions;
     - the reference draws (and discards) one extra policy sample before the M proposals
       and draws them one at a time; here the M are drawn at once (same distribution);
@@ -361,7 +361,7 @@ class ARAM(SAC):
         return executed.astype(np.float32), scaled[rows, chosen]
 
     def _store_self_loops(self, raw: np.ndarray, scaled: np.ndarray, rejected: np.ndarray) -> None:
-        """Every rejected proposal → ``(s, a, [0, -kappa], s)`` in the self-loop buffer (§1.4)."""
+        """Every rejected proposal → ``(s, a, [0, -kappa], s)`` in the self-loop buffer."""
         env_of, proposal = np.nonzero(rejected)
         if env_of.size:
             original = self._last_original_obs if self._vec_normalize_env is not None else raw
@@ -446,7 +446,7 @@ class ARAM(SAC):
 
     # ------------------------------------------------------------------ learning
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
-        """MOSAC updates on mixed real and self-loop batches (``acrl-methods.md`` §1.5)."""
+        """MOSAC updates on mixed real and self-loop batches (ARAM, arXiv:2503.12932)."""
         self.policy.set_training_mode(True)
         optimizers = [self.actor.optimizer, self.critic.optimizer]
         if self.ent_coef_optimizer is not None:
@@ -494,7 +494,7 @@ class ARAM(SAC):
     def _critic_loss(self, data: Any, w: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         """Scalarised twin TD loss ``sum_twins mean_batch sum_k w_k (Q_k - y_k)^2``.
 
-        Target (§1.5): ``a' ~ pi(.|s', w)``; per sample the target twin whose ``w . Q`` is
+        Target: ``a' ~ pi(.|s', w)``; per sample the target twin whose ``w . Q`` is
         smaller gives the whole vector; ``y = r + gamma (1 - d) (Q_sel(s', a', w) - alpha
         log pi(a'|s', w))``, the entropy bonus added to both components.
 
@@ -522,7 +522,7 @@ class ARAM(SAC):
         """Q-Pensieve's policy loss ``mean(alpha log pi - max_{Q, w'} min_twin w . Q(s, a, w'))``.
 
         ``a ~ pi(.|s, w)`` with ``w = prefs[0]``; the maximum runs over the current critic
-        and the Q-snapshots and over every ``w'`` in ``prefs``, per sampled action (§1.5).
+        and the Q-snapshots and over every ``w'`` in ``prefs``, per sampled action.
 
         Args:
             obs: ``(batch, k)`` observations.

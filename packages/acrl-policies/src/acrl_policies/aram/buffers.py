@@ -13,10 +13,10 @@ class AugmentedReplayBuffer(DualReplayBuffer):
     """A :class:`~acrl_wrappers.sb3.DualReplayBuffer` that takes many self-loops in one write.
 
     ARAM's acceptance-rejection produces up to ``M`` self-loop transitions per env step
-    (``acrl-methods.md`` §1.4): ``(s, a_rejected, [0, -kappa], s, done=False)``.
+    (ARAM, arXiv:2503.12932): ``(s, a_rejected, [0, -kappa], s, done=False)``.
     :meth:`add_self_loops` writes them into the self-loop buffer as one numpy slice
     assignment instead of ``M`` calls of SB3's ``add``. Mixing, decay and sampling are
-    the parent's (§1.5).
+    the parent's.
 
     Args:
         *args: :class:`~acrl_wrappers.sb3.DualReplayBuffer` arguments.

@@ -1,6 +1,6 @@
 """ARAM's policy: SAC's networks conditioned on a preference, with vector-valued critics.
 
-MOSAC (Q-Pensieve's backbone, ``acrl-methods.md`` §1.5) feeds the preference ω on the
+MOSAC (Q-Pensieve's backbone, as in ARAM, arXiv:2503.12932) feeds the preference ω on the
 2-simplex (weights of the objectives ``[task reward, penalty]``) to every network:
 
 - :class:`PreferenceActor` — SB3's SAC actor on ``[features(s), ω]``: tanh-squashed

@@ -10,10 +10,10 @@
   ``load`` carry both.
 - **the safety net**: every action sent to the env, in training and in :meth:`predict`,
   is clipped to the action box and, if still infeasible, projected onto the constraint
-  (FlowPG projects when the violation exceeds 0.1 and otherwise executes the slightly
-  infeasible action, ``acrl-methods.md`` §3.4; here nothing infeasible is executed, so
-  any violation above the constraint's ``tol`` is projected). Counts are logged as
-  ``constraint/policy_projection_rate``.
+  (FlowPG's released code, github.com/rlr-smu/flow-pg, projects when the violation
+  exceeds 0.1 and otherwise executes the slightly infeasible action; here nothing
+  infeasible is executed, so any violation above the constraint's ``tol`` is projected).
+  Counts are logged as ``constraint/policy_projection_rate``.
 - **metrics**: if the env carries an acrl wrapper, ``learn`` adds
   :class:`~acrl_wrappers.sb3.ConstraintMetricsCallback`.
 

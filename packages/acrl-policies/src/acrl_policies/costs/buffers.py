@@ -103,7 +103,7 @@ class CostRolloutBuffer(RolloutBuffer):
     rollout runs; after it, :meth:`compute_cost_returns_and_advantage` stores the cost
     values of all visited states and computes cost advantages and cost returns by GAE
     with their own ``cost_gamma`` and ``cost_gae_lambda`` (C-TRPO's reference uses
-    γ_c = γ = 0.99 and λ_c = λ = 0.95; safe-rl §1.3). The algorithms
+    γ_c = γ = 0.99 and λ_c = λ = 0.95; C-TRPO, arXiv:2411.02957). The algorithms
     (:class:`~acrl_policies.costs.CostOnPolicyAlgorithm`) fill it; users only pick it
     through ``rollout_buffer_kwargs``.
 

@@ -12,11 +12,11 @@ __all__ = ["EpisodeCosts"]
 class EpisodeCosts:
     """Sums ``info["cost"]`` per episode and averages the last ``window`` finished episodes.
 
-    This is C-TRPO's J_c: the reference code takes the undiscounted episode cost averaged
-    over the last 50 completed training episodes (safe-rl §1.3, step 2), and the
-    Lagrangian baselines compare the same number with the limit. Before any episode has
-    finished, :meth:`mean` returns the mean of the running (incomplete) sums, a lower
-    bound on the episode cost.
+    This is C-TRPO's J_c: the reference code (the authors' ``algorithms/c-trpo.py``,
+    github.com/milosen/ctrpo) takes the undiscounted episode cost averaged over the last
+    50 completed training episodes, and the Lagrangian baselines compare the same number
+    with the limit. Before any episode has finished, :meth:`mean` returns the mean of the
+    running (incomplete) sums, a lower bound on the episode cost.
 
     Args:
         n_envs: number of parallel envs.

@@ -67,7 +67,7 @@ class CostOnPolicyAlgorithm(CostTracking, OnPolicyAlgorithm):
 
     The subclass's ``train`` uses them. The cost critic is fitted by MSE like SB3's
     critic; the reference's L2 penalty (0.001) and gradient clipping (40) are not used
-    (safe-rl §1.6).
+    (the authors' ``algorithms/c-trpo.py``, github.com/milosen/ctrpo).
 
     Args:
         *args: positional arguments of the algorithm (``policy``, ``env``).

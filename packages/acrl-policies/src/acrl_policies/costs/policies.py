@@ -31,9 +31,9 @@ class CostActorCriticPolicy(ActorCriticPolicy):
     the policy's divergence, so it stays out of the trust-region step. It has its own
     optimizer, :attr:`cost_optimizer` (same class, learning rate and kwargs as
     ``optimizer``), so PPO's combined loss and TRPO's critic loop leave it alone; the
-    cost-aware algorithms fit it on the cost returns. C-TRPO's reference uses separate
-    reward and cost critics, MLP [64, 64] tanh, Adam 1e-3 (safe-rl §1.4) — SB3's defaults
-    for this policy.
+    cost-aware algorithms fit it on the cost returns. C-TRPO's reference (the authors'
+    ``algorithms/c-trpo.py``, github.com/milosen/ctrpo) uses separate reward and cost
+    critics, MLP [64, 64] tanh, Adam 1e-3 — SB3's defaults for this policy.
 
     Args:
         *args: as ``ActorCriticPolicy``.

@@ -49,7 +49,7 @@ class CTRPO(CostOnPolicyAlgorithm, TRPO):
 
     Paper: Milosevic, Müller, Scherf, ICML 2025, https://arxiv.org/abs/2411.02957.
     Code: ported from the authors' reference ``algorithms/c-trpo.py`` in
-    https://github.com/milosen/ctrpo (safe-rl §1), on top of sb3-contrib's ``TRPO``,
+    https://github.com/milosen/ctrpo, on top of sb3-contrib's ``TRPO``,
     whose Hessian-vector product and conjugate gradient it reuses.
 
     C-TRPO keeps the policy inside the safe set by shaping the trust region. With cost
@@ -198,7 +198,7 @@ class CTRPO(CostOnPolicyAlgorithm, TRPO):
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
 
     def _policy_step(self, data: CostRolloutBufferSamples, margin: float) -> PolicyStep:
-        """The trust-region step of the current mode (safe-rl §1.3, steps 4-7).
+        """The trust-region step of the current mode (as ``main`` in the authors' code).
 
         Args:
             data: the whole rollout as one batch.
@@ -251,7 +251,7 @@ class CTRPO(CostOnPolicyAlgorithm, TRPO):
         objective: float,
         evaluate: Callable[[], tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]],
     ) -> PolicyStep:
-        """Backtrack from ``full_step`` until the step is acceptable (safe-rl §1.3, step 7).
+        """Backtrack from ``full_step`` until the step is acceptable (as the authors' code).
 
         A step is accepted if the surrogate objective did not decrease and the divergence
         of the mode (D̄_C in safe mode, KL in recovery) is ≤ ``target_kl``; the step is

@@ -1,4 +1,4 @@
-"""C-TRPO's constrained divergence and mode switch, as pure functions (safe-rl §1.2-1.3).
+"""C-TRPO's constrained divergence and mode switch, as pure functions (arXiv:2411.02957).
 
 - :func:`surrogate_cost_increase` — α(θ), the predicted increase of the episode cost.
 - :func:`bregman_divergence` — D̄_φ(α), the Bregman divergence of the mirror function φ
@@ -32,7 +32,7 @@ def surrogate_cost_increase(
 
     The "−1" makes α exactly 0 at the behaviour policy. As in the reference code, α is a
     discounted quantity scaled by 1/(1−γ_c) while the margin it is compared with is an
-    undiscounted episode cost (safe-rl §1.3, caveat of step 2); this port keeps that.
+    undiscounted episode cost (the authors' code mixes the two scales); this port keeps that.
 
     Args:
         ratio: importance ratios π_θ(a|s)/π_k(a|s) of the batch.
@@ -96,7 +96,7 @@ def constrained_divergence(
     beta: float = 1.0,
     mirror: str = "entropy",
 ) -> th.Tensor:
-    """D̄_C = KL(π_k ‖ π_θ) + β·D̄_φ(α): C-TRPO's trust region in safe mode (safe-rl §1.2).
+    """D̄_C = KL(π_k ‖ π_θ) + β·D̄_φ(α): C-TRPO's trust region in safe mode.
 
     Args:
         kl: mean KL divergence between the behaviour and the new policy.
@@ -118,7 +118,7 @@ def constrained_divergence(
 def next_safe_mode(
     safe_mode: bool, episode_cost: float, cost_limit: float, hysteresis: float
 ) -> bool:
-    """C-TRPO's mode switch with hysteresis (safe-rl §1.3, step 3).
+    """C-TRPO's mode switch with hysteresis (as in the authors' ``algorithms/c-trpo.py``).
 
     Safe mode if (it was safe and J_c < b) or (it was in recovery and J_c < h·b);
     recovery mode otherwise. Once over the limit, the agent keeps decreasing the cost

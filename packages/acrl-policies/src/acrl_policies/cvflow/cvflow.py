@@ -1,11 +1,12 @@
-"""CV-Flow (AAAI 2025) with SAC: the agent acts in a flow's latent space.
+"""CV-Flow (AAAI 2025, arXiv:2502.10431) with SAC: the agent acts in a flow's latent space.
 
 SAC's squashed Gaussian action ``â ∈ [-1, 1]^n`` is stored in the replay buffer as is and
 both the actor and the critics learn on it; the env receives ``f(â, y(s))``, the frozen
-flow's image, which lands in the feasible set with the flow's accuracy
-(``acrl-methods.md`` §4.3). The published code executes that image unchecked; here the
-safety net clips and projects it when it is infeasible, so nothing infeasible reaches the
-env, and ``constraint/policy_projection_rate`` shows how often that was needed.
+flow's image, which lands in the feasible set with the flow's accuracy (the authors'
+``flow_sac.py``, github.com/rlr-smu/cv-flow). The published code executes that image
+unchecked; here the safety net clips and projects it when it is infeasible, so nothing
+infeasible reaches the env, and ``constraint/policy_projection_rate`` shows how often that
+was needed.
 
 Only the uniform-base variant is provided: SAC's tanh output covers ``[-1, 1]^n``, the
 uniform base's support (the Gaussian-base variant needs an unsquashed actor).

@@ -3,7 +3,7 @@
 ``MlpPolicy`` is :class:`CVFlowSACPolicy`: SB3's ``SACPolicy`` plus a
 :class:`~acrl_policies.common.flow_head.FlowHead`. The actor and critics work on latent
 actions (what the replay buffer stores); ``predict`` returns the flow's image of the
-latent action, the action the env receives (``acrl-methods.md`` §4.3).
+latent action, the action the env receives (CV-Flow, arXiv:2502.10431).
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ class CVPO(CostOffPolicyAlgorithm):
     Paper: Liu, Cen, Isenbaev, Liu, Wu, Li, Zhao, "Constrained Variational Policy
     Optimization for Safe Reinforcement Learning", ICML 2022, https://arxiv.org/abs/2201.11927.
     Code: after FSRL's ``fsrl/policy/cvpo.py`` (https://github.com/liuzuxin/FSRL, the
-    authors' maintained version; safe-rl §2), on SB3's ``OffPolicyAlgorithm`` with the
+    authors' maintained version), on SB3's ``OffPolicyAlgorithm`` with the
     cost plumbing of :class:`~acrl_policies.costs.CostOffPolicyAlgorithm`. It subclasses
     ``OffPolicyAlgorithm`` rather than ``SAC``: CVPO has no entropy coefficient and no
     SAC actor loss, so SAC would contribute only state to switch off.

@@ -1,4 +1,4 @@
-"""CVPO's E-step as pure functions (Liu et al. 2022, §4.1; FSRL ``fsrl/policy/cvpo.py``).
+"""CVPO's E-step as pure functions (Liu et al. 2022, Sec. 4.1; FSRL ``fsrl/policy/cvpo.py``).
 
 - :func:`cost_threshold` — the per-state Q_c bound ξ from an episodic cost limit.
 - :func:`estep_dual` — the convex dual L(η, λ) of the constrained variational E-step.
@@ -19,7 +19,7 @@ def cost_threshold(cost_limit: float, gamma: float, max_episode_steps: int) -> f
 
     An episode of T steps paying c/T per step costs c in total, and its discounted cost
     from the start is (c/T)·(1 − γ^T)/(1 − γ); CVPO bounds E_q[Q_c] by that value
-    (safe-rl §2.1). With γ = 1 it is c.
+    (Liu et al., arXiv:2201.11927). With γ = 1 it is c.
 
     Args:
         cost_limit: the limit c on the undiscounted episode cost.
@@ -50,8 +50,8 @@ def estep_dual(
 
     Convex in (η > 0, λ ≥ 0); its minimiser gives the temperature η and the multiplier
     λ of the variational distribution :func:`variational_weights` that maximises
-    E_q[Q_r] subject to KL(q ‖ π_old) ≤ ε and E_q[Q_c] ≤ ξ (safe-rl §2.1). The log-mean-exp
-    is computed with ``logsumexp`` for stability.
+    E_q[Q_r] subject to KL(q ‖ π_old) ≤ ε and E_q[Q_c] ≤ ξ (Liu et al.,
+    arXiv:2201.11927). The log-mean-exp is computed with ``logsumexp`` for stability.
 
     Args:
         eta: the temperature η (scalar tensor, > 0).

@@ -19,7 +19,7 @@ def decoupled_gaussian_kl(
 ) -> tuple[th.Tensor, th.Tensor]:
     """KL_μ = KL(N(μ_old, σ_old) ‖ N(μ, σ_old)) and KL_σ = KL(N(μ_old, σ_old) ‖ N(μ_old, σ)).
 
-    For diagonal Gaussians (safe-rl §2.1, FSRL's ``gaussian_kl``):
+    For diagonal Gaussians (CVPO, arXiv:2201.11927; FSRL's ``gaussian_kl``):
     KL_μ = ½·Σ (μ_old − μ)² / σ_old² and KL_σ = ½·Σ (log(σ²/σ_old²) + σ_old²/σ² − 1), summed
     over the action dimensions and averaged over the batch. Variances are floored at 1e-6
     as in FSRL.

@@ -1,10 +1,10 @@
-"""FlowPG (Brahmanage et al., NeurIPS 2023) as an SB3 algorithm: DDPG/TD3 acting through a flow.
+"""FlowPG (Brahmanage et al., NeurIPS 2023, arXiv:2402.05149) as SB3 DDPG/TD3 through a flow.
 
 The actor's tanh output ``â`` goes through a frozen flow trained on the constraint's
 feasible set, ``a = g(â, y(s))``; the critic is ``Q(s, a)`` on executed actions and the
 actor's gradient flows through the flow. Exploration adds Gaussian noise (σ 0.1) to the
 final action, clips it to the box, and projects it if it left the feasible set; the
-replay buffer stores the executed action (``acrl-methods.md`` §3.4).
+replay buffer stores the executed action (as FlowPG's released code does).
 
 Defaults are the reference's DDPG settings (one critic, no policy delay or target noise,
 learning rate 1e-3, batch 100, episode-wise training); TD3's are a keyword away

@@ -3,7 +3,7 @@
 ``MlpPolicy`` is :class:`FlowPGPolicy`: SB3's ``TD3Policy`` whose actor (and target
 actor) end in a :class:`~acrl_policies.common.flow_head.FlowHead`, so the actor's output
 is ``g(tanh(mu(s)), y(s))`` and the critic's gradient flows through the frozen flow into
-the actor (``acrl-methods.md`` §3.4).
+the actor (FlowPG, arXiv:2402.05149).
 """
 
 from __future__ import annotations

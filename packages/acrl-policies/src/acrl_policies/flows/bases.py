@@ -2,7 +2,7 @@
 
 - :class:`MollifiedUniform` — FlowPG's and CV-Flow's default: flat inside the box, and a
   steep Gaussian fall-off ``log N(CV_box(z) / sigma; 0, 1)`` outside it (``sigma = 1e-4``),
-  where ``CV_box`` is the summed distance outside the box (``acrl-methods.md`` §3.2).
+  where ``CV_box`` is the summed distance outside the box (FlowPG, arXiv:2402.05149).
 - :class:`StandardNormal` — CV-Flow's Gaussian-base variant.
 
 Both sample with a ``torch.Generator`` and score with :meth:`log_prob`; :meth:`support`

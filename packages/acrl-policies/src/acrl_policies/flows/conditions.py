@@ -4,7 +4,7 @@ A state-dependent constraint reads a few observation entries (``constraint.obs_i
 e.g. HalfCheetah's joint velocities ``obs[11:17]``). The flow is conditioned on exactly
 those entries; training draws them from a :class:`ConditionDistribution` (the papers use
 ``U[-20, 20]`` for FlowPG's HalfCheetah, ``N(0, 15^2)`` for CV-Flow's, ``U[-10, 10]`` for
-Hopper; ``acrl-methods.md`` §3.2, §4.2).
+Hopper; FlowPG, arXiv:2402.05149; CV-Flow, arXiv:2502.10431).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ observation entries the constraint reads), and back with :meth:`ConditionalRealN
 Each coupling layer keeps one half of the vector and moves the other half by
 ``x_b * exp(s) + t``, where ``(s, t)`` come from one MLP on ``(kept half, y)`` and the
 log-scale is bounded, ``s = scale_factor * tanh(.)``; layers alternate which half moves,
-as FlowPG's binary masks do (``acrl-methods.md`` §3.2).
+as FlowPG's binary masks do (FlowPG, arXiv:2402.05149).
 
 Two deliberate differences from the published code, neither changing the model class:
 

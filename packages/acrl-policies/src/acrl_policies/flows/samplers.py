@@ -8,7 +8,7 @@
   free flight inside, mirror reflection off the box walls, and reflection off the
   constraint boundary along the violation's gradient (finite differences of the
   constraint's own ``violation``), in the style of reflective HMC (Mohasel Afshar &
-  Domke, 2015). FlowPG ran pyhmc on the same flat target (``acrl-methods.md`` §3.3);
+  Domke, 2015). FlowPG ran pyhmc on the same flat target (FlowPG, arXiv:2402.05149);
   this is written in numpy, batched over chains, and reports mixing diagnostics.
 
 Reflection uses the boundary normal at the rejected point, a discretisation of the exact

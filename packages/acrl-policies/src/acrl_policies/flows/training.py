@@ -2,10 +2,10 @@
 
 - ``method="flowpg"`` — maximum likelihood on feasible (action, condition) samples drawn
   by a sampler (``"rejection"`` or ``"hmc"``): ``-log p_base(f⁻¹(a, y)) - log|det|``
-  (FlowPG, ``acrl-methods.md`` §3.2).
+  (FlowPG, arXiv:2402.05149).
 - ``method="cvflow"`` — reverse KL from the flow's push-forward of the base to the target
   ``p(a | y) ∝ exp(-violation(a, y) / sigma)``: ``violation / sigma - log|det|`` on base
-  samples, no feasible samples needed (CV-Flow, §4.2).
+  samples, no feasible samples needed (CV-Flow, arXiv:2502.10431).
 
 Metrics, evaluated after every epoch on fresh draws:
 

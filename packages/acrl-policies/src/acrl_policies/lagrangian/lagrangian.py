@@ -19,7 +19,7 @@ def lagrangian_advantages(
 
     The advantage of the Lagrangian L = J_r − λ·(J_c − b), divided by 1 + λ to keep its
     scale bounded as λ grows (OmniSafe's and SafePO's ``*Lag``; OmniSafe standardises both
-    advantages, safe-rl §3.2).
+    advantages, github.com/PKU-Alignment/omnisafe).
 
     Args:
         reward_advantages: reward GAE of the rollout.

@@ -15,8 +15,8 @@ class LagrangeMultiplier:
     Each update takes one Adam step (β₁ = 0.9, β₂ = 0.999, ε = 1e-8) on the loss
     −λ·(J_c − b), then clips λ at 0: the naive Lagrange update of the TRPO-Lag and PPO-Lag
     baselines the C-TRPO paper compares against, with OmniSafe's settings (initial value
-    0.001, Adam learning rate 0.035; safe-rl §3.2). Plain Python floats, so it pickles
-    with the algorithm.
+    0.001, Adam learning rate 0.035; github.com/PKU-Alignment/omnisafe). Plain Python
+    floats, so it pickles with the algorithm.
 
     Args:
         initial_value: λ at the start (≥ 0).

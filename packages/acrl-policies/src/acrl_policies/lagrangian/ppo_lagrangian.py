@@ -21,8 +21,8 @@ class PPOLagrangian(LagrangianOnPolicyAlgorithm, PPO):
 
     Paper: Ray, Achiam, Amodei, "Benchmarking Safe Exploration in Deep Reinforcement
     Learning" (2019), the PPO-Lagrangian baseline; the C-TRPO paper
-    (https://arxiv.org/abs/2411.02957) compares against it (safe-rl §1.5).
-    Code: the naive Lagrangian of OmniSafe's/SafePO's ``PPOLag`` (safe-rl §3.2) on SB3's
+    (https://arxiv.org/abs/2411.02957) compares against it.
+    Code: the naive Lagrangian of OmniSafe's/SafePO's ``PPOLag`` (PKU-Alignment) on SB3's
     ``PPO``, which runs unchanged on the combined advantage
     (:class:`~acrl_policies.lagrangian.LagrangianOnPolicyAlgorithm`); the cost critic is
     fitted for ``n_epochs`` epochs of ``batch_size`` after each update.

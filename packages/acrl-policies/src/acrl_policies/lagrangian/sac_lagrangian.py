@@ -31,7 +31,8 @@ class SACLagrangian(CostOffPolicyAlgorithm, SAC):
 
     Paper: Ha, Xu, Tan, Levine, Tan, "Learning to Walk in the Real World with Minimal
     Human Effort" (CoRL 2020) introduced the Lagrangian SAC; the baseline here is
-    OmniSafe's ``SACLag`` and FSRL's ``SACLagAgent`` (safe-rl §2.3, §3.1). Code: SB3's
+    OmniSafe's ``SACLag`` and FSRL's ``SACLagAgent`` (github.com/PKU-Alignment/omnisafe,
+    github.com/liuzuxin/FSRL). Code: SB3's
     ``SAC`` with the cost plumbing of :class:`~acrl_policies.costs.CostOffPolicyAlgorithm`.
 
     The actor minimises (α·log π(a|s) − Q_r(s, a) + λ·Q_c(s, a)) / (1 + λ) with a ~ π

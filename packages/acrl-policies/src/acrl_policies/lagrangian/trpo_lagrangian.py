@@ -21,8 +21,8 @@ class TRPOLagrangian(LagrangianOnPolicyAlgorithm, TRPO):
 
     Paper: Ray, Achiam, Amodei, "Benchmarking Safe Exploration in Deep Reinforcement
     Learning" (2019), the TRPO-Lagrangian baseline; the C-TRPO paper
-    (https://arxiv.org/abs/2411.02957) compares against it (safe-rl §1.5).
-    Code: the naive Lagrangian of OmniSafe's/SafePO's ``TRPOLag`` (safe-rl §3.2) on
+    (https://arxiv.org/abs/2411.02957) compares against it.
+    Code: the naive Lagrangian of OmniSafe's/SafePO's ``TRPOLag`` (PKU-Alignment) on
     sb3-contrib's ``TRPO``, which runs unchanged on the combined advantage
     (:class:`~acrl_policies.lagrangian.LagrangianOnPolicyAlgorithm`).
 

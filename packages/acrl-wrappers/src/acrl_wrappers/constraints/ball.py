@@ -28,8 +28,8 @@ class BallConstraint(Constraint):
 
     ``bound`` is the squared radius, so the constraint reads as the papers write it:
     Reacher's ``a1^2 + a2^2 <= 0.05`` is ``BallConstraint(bound=0.05, dim=2)`` and Ant's
-    ``sum a_i^2 <= 2`` is ``BallConstraint(bound=2, dim=8)`` (reference: acrl-methods
-    §1.6). The violation is ``max(0, sum (w (a - c))^2 - bound)`` plus the box part.
+    ``sum a_i^2 <= 2`` is ``BallConstraint(bound=2, dim=8)`` (ARAM, arXiv:2503.12932).
+    The violation is ``max(0, sum (w (a - c))^2 - bound)`` plus the box part.
     Weights may be read from the observation (``weight_index``). The projection onto
     ball and box is exact (:func:`~acrl_wrappers.projection.euclidean.project_ellipsoid_box`).
 

@@ -21,8 +21,8 @@ class IntersectionConstraint(Constraint):
     The box is the intersection of the members' boxes; the rows are all the members'
     rows, so the violation counts the box once and every member's rows. When every
     member has a QP form the projection is one QP; otherwise the general projector
-    handles it. Reference: acrl-methods §2.2 (``combined_constraint.py``, the benchmark's
-    ``O+S`` tasks).
+    handles it. Reference: Kasaura et al., arXiv:2304.08743 (``combined_constraint.py``,
+    the benchmark's ``O+S`` tasks).
 
     Args:
         members: constraints, specs or registered names (at least one).

@@ -21,8 +21,8 @@ class LinearConstraint(Constraint):
 
     Row ``j`` of the violation is ``max(0, A_j a - b_j)``. A single row is projected in
     closed form; several rows go to the QP solver. Emptiness is checked at construction
-    by a linear program. Reference: acrl-methods §2.2 (``LinearConstraint``; the NSFnet
-    link constraints of §1.6 are this family).
+    by a linear program. Reference: Kasaura et al., arXiv:2304.08743 (``LinearConstraint``; the
+    NSFnet link constraints of NFWPO and ARAM are this family).
 
     Args:
         A: ``(m, dim)`` matrix.
@@ -107,8 +107,8 @@ class SumBandConstraint(Constraint):
     """A band on the total: ``|sum_i a_i - target| <= width``.
 
     Allocation tasks use it: bike sharing keeps ``|sum a - 1| <= 0.1`` (BSS3z) in
-    normalised units (reference: acrl-methods §1.6). The projection onto band and box is
-    exact in closed form.
+    normalised units (ARAM, arXiv:2503.12932, as its code enforces it). The projection
+    onto band and box is exact in closed form.
 
     Args:
         target: centre ``t`` of the band.

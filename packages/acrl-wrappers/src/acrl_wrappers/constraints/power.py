@@ -4,7 +4,8 @@ With ``w`` the joint velocities and ``a`` the torques, ``w_i a_i`` is the mechan
 of actuator ``i``: :class:`PowerConstraint` caps total absolute power (the benchmark's
 "O" / orthoplex constraints, HalfCheetah ``sum |w_i a_i| <= 20`` with ``w = obs[11:17]``)
 and :class:`PositivePowerConstraint` caps positive work only (the "M" constraints,
-Hopper/Walker2d ``sum max(w_i a_i, 0) <= 10``); reference: acrl-methods §1.6 and §2.3.
+Hopper/Walker2d ``sum max(w_i a_i, 0) <= 10``); from ARAM, arXiv:2503.12932, and
+Kasaura et al., arXiv:2304.08743.
 """
 
 from __future__ import annotations
@@ -108,9 +109,10 @@ class PowerConstraint(_PowerBudget):
 
     ``w`` is constant (``weights``) or read from the observation (``weight_index``, times
     ``weights``). The projection is exact in closed form when the box contains 0, and a
-    QP (via auxiliary variables) otherwise. Reference: acrl-methods §1.6 (HalfCheetah,
-    ``HC+O``) and §2.2 (``OrthoplexConstraint``, which the published code encodes as
-    ``2^n`` sign rows; here one row with auxiliaries, the same set).
+    QP (via auxiliary variables) otherwise. Reference: ARAM, arXiv:2503.12932
+    (HalfCheetah, ``HC+O``) and Kasaura et al., arXiv:2304.08743 (``OrthoplexConstraint``,
+    which their code encodes as ``2^n`` sign rows; here one row with auxiliaries, the
+    same set).
 
     Args:
         bound: the budget ``c >= 0``.
@@ -155,9 +157,9 @@ class PositivePowerConstraint(_PowerBudget):
     """Positive-work budget ``sum_i max(w_i a_i, 0) <= bound``.
 
     Only actuators doing positive work count; braking is free. Exact closed-form
-    projection when the box contains 0, a QP otherwise. Reference: acrl-methods §1.6
-    (Hopper ``H+M_10``: ``w = obs[8:11]``, bound 10) and §2.2 (``PowerConstraint``,
-    encoded there as ``2^n - 1`` subset rows; here one row with auxiliaries).
+    projection when the box contains 0, a QP otherwise. Reference: ARAM, arXiv:2503.12932
+    (Hopper ``H+M_10``: ``w = obs[8:11]``, bound 10) and Kasaura et al., arXiv:2304.08743
+    (``PowerConstraint``, encoded there as ``2^n - 1`` subset rows; here one row with auxiliaries).
 
     Args:
         bound: the budget ``c >= 0``.

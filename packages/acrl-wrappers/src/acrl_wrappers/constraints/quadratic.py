@@ -26,8 +26,8 @@ class QuadraticConstraint(Constraint):
     For a PSD ``Q`` the projection onto the ellipsoid is exact; when that point leaves the
     box, the general projector takes over. An indefinite ``Q`` gives a non-convex set
     (:attr:`convex` is then ``False`` on the instance). State-dependent matrices (the
-    benchmark's tip-speed constraint, acrl-methods §2.2) subclass this and override
-    :meth:`matrix`. Reference: acrl-methods §2.2 (``quadratic_constraint.py``, whose
+    benchmark's tip-speed constraint) subclass this and override :meth:`matrix`.
+    Reference: Kasaura et al., arXiv:2304.08743 (``quadratic_constraint.py`` in their code, whose
     radial-scaling "projection" is not Euclidean; this one is).
 
     Args:

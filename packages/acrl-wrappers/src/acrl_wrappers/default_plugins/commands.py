@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import sys
-import warnings
-from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Any
 
 import click
-import gymnasium
 
 from acrl_wrappers.hookspecs import hookimpl
 
@@ -33,35 +28,23 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
-def _action_dim(env_id: str, constraint: Any) -> int | str:
-    """The task's action dimension: from its constraint, else from a freshly built env."""
+def _action_dim(options: Mapping[str, Any]) -> int | str:
+    """A task's action dimension from its registration alone: no env is built.
+
+    The declared ``action_dim``, else the dimension of the task's constraint (building a
+    constraint is cheap and starts no simulator), else ``"?"``.
+    """
     from acrl_wrappers.factories import make_constraint
 
-    try:
-        if constraint is not None:
-            return make_constraint(constraint).dim
-        with _silenced_output(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            env = gymnasium.make(env_id)
-            shape = env.action_space.shape
-            env.close()
-        return int(shape[0]) if shape else "-"
-    except Exception:  # a task that cannot be built here is still listed
+    if options.get("action_dim") is not None:
+        return int(options["action_dim"])
+    constraint = options.get("constraint")
+    if constraint is None:
         return "?"
-
-
-@contextlib.contextmanager
-def _silenced_output() -> Iterator[None]:
-    """Send file descriptor 1 (C libraries such as MuJoCo print there) to /dev/null."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 1)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+    try:
+        return int(make_constraint(constraint).dim)
+    except Exception:  # a task whose constraint cannot be built here is still listed
+        return "?"
 
 
 def _constraint_name(constraint: Any) -> str:
@@ -126,14 +109,18 @@ def register_commands(cli: click.Group) -> None:
     @cli.command("envs")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
     def envs_command(as_json: bool) -> None:
-        """List registered task ids (use them with gym.make(ID, enforce=...))."""
+        """List registered task ids (use them with gym.make(ID, enforce=...)).
+
+        Read from the registrations alone: no env is built. The action dimension is the
+        one the task declares or its constraint's; "?" where neither is known.
+        """
         from acrl_wrappers.plugins import default_host
 
         found = [
             {
                 "id": e.name,
                 "constraint": e.options.get("constraint"),
-                "action_dim": _action_dim(e.name, e.options.get("constraint")),
+                "action_dim": _action_dim(e.options),
                 "max_episode_steps": e.options.get("max_episode_steps"),
                 "plugin": e.plugin,
                 "summary": e.summary,

@@ -43,7 +43,7 @@ class DualReplayBuffer(ReplayBuffer):
     ``B`` takes ``min(len(self_loops), int(B * ratio))`` self-loops and the rest from the
     main buffer; ``ratio`` starts at ``self_loop_ratio`` and is multiplied by
     ``ratio_decay`` every ``decay_every`` real (simulator) steps. Defaults follow the
-    reference code (acrl-methods §1.5): 0.2, x0.99, every 10,000 steps. Both buffers hold
+    released code (ARAM, arXiv:2503.12932): 0.2, x0.99, every 10,000 steps. Both buffers hold
     ``buffer_size`` transitions (the published default of 100 is a known defect that
     never trains; 1e6 is intended). ``info["reward_vector"]`` is stored with every
     transition and returned as ``reward_vectors`` (``[reward, 0]`` if absent).

@@ -27,8 +27,8 @@ class AutoMDP(ConstraintWrapper, gym.utils.RecordConstructorArgs):
 
     What reaches the simulator: only feasible actions. The reward is a vector
     ``[task_reward, penalty]`` (``info["reward_vector"]``) and the agent receives its
-    scalarisation ``preference @ reward_vector``. Reference: acrl-methods §1.4 (the
-    published code's ``augment_check`` loop):
+    scalarisation ``preference @ reward_vector``. Reference: ARAM, arXiv:2503.12932 (its released
+    code's ``augment_check`` loop):
 
     - feasible proposal: executed, ``reward_vector = [r, 0]``;
     - infeasible proposal: a self-loop — the simulator is not stepped, the current

@@ -29,8 +29,8 @@ class ProjectAction(ConstraintWrapper, gym.utils.RecordConstructorArgs):
     The agent learns from the task reward minus ``penalty`` times the projection
     distance (``info["reward_vector"] = [reward, -penalty * distance]``). With a stock
     SB3 SAC/TD3/DDPG this is the pre-projection baseline of the literature (SPre / DPre,
-    acrl-methods §2.4): projection happens inside the env, so the replay buffer stores
-    the action the policy proposed, not the executed one. ``penalty > 0`` shapes the
+    Kasaura et al., arXiv:2304.08743): projection happens inside the env, so the replay
+    buffer stores the action the policy proposed, not the executed one. ``penalty > 0`` shapes the
     reward instead of adding the published "+" variants' actor-loss penalty, which needs
     the algorithm's loss; it likewise teaches the policy to stay inside.
 
