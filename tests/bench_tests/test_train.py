@@ -71,6 +71,27 @@ def test_evaluate_measures_the_saved_model(finished_run):
     assert result["return_mean"] < 0 and result["us_per_action"] > 0
 
 
+def test_an_automdp_run_is_deployed_by_acceptance_rejection_and_never_stalls(finished_run):
+    result = evaluate_run(finished_run.run_dir, episodes=2, samples=20)
+    assert result["deploy"] == "acceptance-rejection"
+    # every env step is a simulator step: a feasible sample or a projection, no self-loop
+    assert result["self_loops"] == 0 and result["executed_steps"] == 100
+    assert result["distinct_states"] == 100 and result["episode_cost"] == 0.0
+    assert 0.0 <= result["accepted_rate"] <= 1.0
+    # projections happen exactly where no sample of the step was feasible
+    assert result["projections"] == round((1 - result["accepted_rate"]) * 100)
+
+
+def test_deterministic_deployment_counts_each_simulator_state_once(finished_run):
+    result = evaluate_run(finished_run.run_dir, episodes=2, samples=20, deploy="deterministic")
+    assert result["deploy"] == "deterministic" and result["accepted_rate"] is None
+    # a self-loop repeats the observation: it is not a new state for the valid-action rate
+    assert result["distinct_states"] == result["executed_steps"] == 100
+    assert result["self_loops"] <= 2 * 50 * 3  # max_rejections=3 self-loops per step at most
+    with pytest.raises(ConfigError, match="deploy must be one of"):
+        evaluate_run(finished_run.run_dir, episodes=1, deploy="sometimes")
+
+
 def test_a_run_directory_is_never_reused(finished_run):
     with pytest.raises(ConfigError, match="--resume"):
         new_run(finished_run.config, finished_run.run_dir)

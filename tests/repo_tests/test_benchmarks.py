@@ -93,3 +93,12 @@ def test_cvpo_benchmark_writes_a_row_per_algorithm(tmp_path):
         assert float(regret.split(" ± ")[0]) >= 0 and float(sps) > 0
     assert (tmp_path / "v.jsonl").read_text().count("\n") == 2
     assert "CVPO final cost <= 25" in report and "OmniSafe TRPOLag" in report
+
+
+def test_default_run_benchmark_compares_the_candidates_with_random_feasible_actions(tmp_path):
+    table = run("default_run.py", tmp_path / "d.md", "--quick")
+    assert "Uniformly random feasible actions score" in table
+    rows = [line for line in table.splitlines() if line.startswith("| sac-")]
+    assert [row.split(" | ")[0] for row in rows] == ["| sac-automdp", "| sac-project"]
+    assert all(row.endswith("| 0 of 50 |") for row in rows)  # nothing infeasible executed
+    assert (tmp_path / "d.jsonl").read_text().count("\n") == 2

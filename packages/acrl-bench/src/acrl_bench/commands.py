@@ -207,15 +207,25 @@ def _refuse_changes_on_resume(options: dict[str, Any]) -> None:
     default=100,
     show_default=True,
     type=click.IntRange(min=1),
-    help="policy samples per visited state for the valid-action rate",
+    help="policy samples per state: for the valid-action rate, and M of acceptance-rejection",
+)
+@click.option(
+    "--deploy",
+    type=click.Choice(["acceptance-rejection", "deterministic"]),
+    help="how actions are chosen [default: acceptance-rejection for ARAM and AutoMDP runs, "
+    "else deterministic]",
 )
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def evaluate(run_dir: str, episodes: int, samples: int, as_json: bool) -> None:
-    """Evaluate the model of RUN_DIR: return, cost, valid-action rate, violations, QP, µs/action."""
+def evaluate(run_dir: str, episodes: int, samples: int, deploy: str | None, as_json: bool) -> None:
+    """Evaluate the model of RUN_DIR: return, cost, valid-action rate, violations, QP, µs/action.
+
+    ARAM and AutoMDP-trained models are deployed the paper's way: up to --samples draws
+    from the stochastic policy, the first feasible one executed, else a projection.
+    """
     from acrl_bench.evaluate import dumps, evaluate_run, format_evaluation
 
     with _clear_errors():
-        result = evaluate_run(run_dir, episodes=episodes, samples=samples)
+        result = evaluate_run(run_dir, episodes=episodes, samples=samples, deploy=deploy)
     click.echo(dumps(result) if as_json else format_evaluation(result))
 
 
