@@ -47,7 +47,7 @@ def test_plugin_algorithm_keywords_include_its_bases():
 def test_enforce_defaults_to_project_when_there_is_a_constraint():
     assert RunConfig(env="ACRL/HopperM10-v0").resolved().enforce == "project"
     assert RunConfig(env="ACRL/SafeHopperVelocity-v1").resolved().enforce == "none"
-    assert DEFAULT_RUN.resolved().enforce == "automdp"
+    assert DEFAULT_RUN.resolved().enforce == "project"
 
 
 def test_enforce_without_a_constraint_is_an_error():
@@ -149,6 +149,6 @@ def test_run_keys_in_the_yaml_file_apply_and_flags_win(tmp_path):
 def test_the_default_run_keeps_its_settings_unless_a_task_or_algorithm_is_named():
     assert train_config() == DEFAULT_RUN
     assert train_config("-n", "500").wrapper_kwargs == DEFAULT_RUN.wrapper_kwargs
-    assert train_config("--enforce", "project").wrapper_kwargs == {}  # AutoMDP's options
+    assert train_config("--enforce", "automdp").wrapper_kwargs == {}  # penalty: ProjectAction's
     named = train_config("--env", "ACRL/ReacherL2-v0")
     assert named.algo == "sac" and named.wrapper_kwargs == {} and named.hyperparams == {}

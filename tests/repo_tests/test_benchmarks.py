@@ -99,6 +99,7 @@ def test_default_run_benchmark_compares_the_candidates_with_random_feasible_acti
     table = run("default_run.py", tmp_path / "d.md", "--quick")
     assert "Uniformly random feasible actions score" in table
     rows = [line for line in table.splitlines() if line.startswith("| sac-")]
-    assert [row.split(" | ")[0] for row in rows] == ["| sac-automdp", "| sac-project"]
+    names = ["sac-automdp", "sac-project", "sac-project-penalty0.3", "sac-project-penalty1"]
+    assert [row.split(" | ")[0] for row in rows] == [f"| {n}" for n in names]
     assert all(row.endswith("| 0 of 50 |") for row in rows)  # nothing infeasible executed
-    assert (tmp_path / "d.jsonl").read_text().count("\n") == 2
+    assert (tmp_path / "d.jsonl").read_text().count("\n") == 4

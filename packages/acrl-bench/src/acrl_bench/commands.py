@@ -57,7 +57,7 @@ def _config_from_options(options: dict[str, Any]) -> RunConfig:
     changes = {**extras, **{k: v for k, v in flags.items() if v is not None}}  # flags win
     enforce = changes.get("enforce", DEFAULT_RUN.enforce)
     if base is DEFAULT_RUN and enforce != DEFAULT_RUN.enforce and "wrapper_kwargs" not in changes:
-        config = config.replace(wrapper_kwargs={})  # the defaults are AutoMDP's options
+        config = config.replace(wrapper_kwargs={})  # the defaults are ProjectAction's options
     return config.replace(**changes, hyperparams=hyperparams)
 
 
