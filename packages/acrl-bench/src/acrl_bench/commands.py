@@ -124,8 +124,9 @@ def train(**options: Any) -> None:
 
     Without options: stock SAC + ProjectAction (penalty 1) on ACRL/ReacherL2-v0 for
     10,000 steps (about 2.5 minutes on two cores). --algo, --env or --constraint start
-    from stock settings instead (enforce project if there is a constraint). The --hyperparams file applies
-    first, then -p, then the flags. Ctrl-C saves a checkpoint; --resume RUN_DIR continues.
+    from stock settings instead (enforce project if there is a constraint). The
+    --hyperparams file applies first, then -p, then the flags. Ctrl-C saves a checkpoint;
+    --resume RUN_DIR continues.
     """
     import torch
 
