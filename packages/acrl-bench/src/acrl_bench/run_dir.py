@@ -49,19 +49,19 @@ def refuse_existing_run(run_dir: str | Path | None) -> None:
 
 
 def create_run_dir(config: RunConfig, run_dir: str | Path | None, log_root: str | Path) -> Path:
-    """The run directory with ``config.yml`` (removed again if writing it fails).
+    """The run directory with ``config.yml`` (a directory made here goes again if writing fails).
 
     A default name (``<log_root>/<algo>/<env>_<n>``) is claimed atomically.
     """
     if run_dir is not None:
         path = Path(run_dir)
         refuse_existing_run(path)
-        undo = _Undo(path)
+        made = not path.exists()
         path.mkdir(parents=True, exist_ok=True)
     else:
+        made = True
         while True:
             path = next_run_dir(log_root, config)
-            undo = _Undo(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 path.mkdir()
@@ -73,37 +73,10 @@ def create_run_dir(config: RunConfig, run_dir: str | Path | None, log_root: str 
             path / CONFIG_FILE, {"run": config.to_dict(), "versions": package_versions()}
         )
     except BaseException:
-        undo()
+        if made:
+            shutil.rmtree(path, ignore_errors=True)
         raise
     return path
-
-
-class _Undo:
-    """What creating a run directory added, to be removed if writing its config fails.
-
-    Only what this process made goes: the run directory if it did not exist (and then the
-    parents made for it, while empty), else the entries it added to the existing folder.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.made = [p for p in (path, *path.parents) if not p.exists()]
-        self.kept = set(path.iterdir()) if path.is_dir() else set()
-
-    def __call__(self) -> None:
-        if self.path in self.made:
-            shutil.rmtree(self.path, ignore_errors=True)
-            for parent in self.made[1:]:
-                try:
-                    parent.rmdir()
-                except OSError:  # not empty: someone else's runs are in it
-                    break
-        elif self.path.is_dir():
-            for entry in set(self.path.iterdir()) - self.kept:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
 
 
 def package_versions() -> dict[str, str]:

@@ -100,26 +100,33 @@ def _constraint_hint(c: Constraint, exc: Exception) -> str:
     return "acrl_wrappers.testing.check_constraint reports such mistakes."
 
 
-def _verified(c: Constraint, x: Any, obs: FloatArray | None, what: str) -> FloatArray:
-    """``x`` as a feasible float64 ``(dim,)`` action, or :class:`ProjectionError` saying why not."""
+def _verified(c: Constraint, x: Any, obs: FloatArray | None) -> FloatArray:
+    """``x`` as a feasible float64 ``(dim,)`` action, or :class:`ProjectionError` saying why not.
+
+    The message reads as a predicate ("returned ..."); callers put its subject first.
+    """
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ProjectionError(f"{what} returned {x!r}, not an action", status="malformed") from exc
+        raise ProjectionError(f"returned {x!r}, not an action", status="malformed") from exc
     if arr.shape != (c.dim,):
         raise ProjectionError(
-            f"{what} returned an action of shape {arr.shape}, not ({c.dim},)", status="malformed"
+            f"returned an action of shape {arr.shape}, not ({c.dim},)", status="malformed"
         )
     if not np.isfinite(arr).all():
-        raise ProjectionError(f"{what} returned a non-finite action {arr.tolist()}", status="nan")
+        raise ProjectionError(f"returned a non-finite action {arr.tolist()}", status="nan")
     violation = checked_violation(c, arr.tolist(), obs)
     if violation > c.tol:
         raise ProjectionError(
-            f"{what} returned an infeasible action {arr.tolist()} (violation {violation:.3g}, "
+            f"returned an infeasible action {arr.tolist()} (violation {violation:.3g}, "
             f"tol {c.tol:g})",
             status="infeasible",
         )
     return arr
+
+
+def _projector_name(projector: Any) -> str:
+    return describe_object("projector", getattr(projector, "name", ""), projector)
 
 
 def checked_projection(
@@ -128,29 +135,33 @@ def checked_projection(
     """The projection of an infeasible action, verified feasible, and its distance.
 
     ``projector`` is a :class:`Projector` or a zero-argument callable building one (so a
-    projector whose construction raises is handled like one whose solve raises).
+    projector whose construction raises is handled like one whose solve raises). The
+    projector is only described (its plugin looked up) when something went wrong.
 
     Raises:
         ProjectionError: the projector failed, raised, or returned a malformed or
             infeasible action (``status`` says which; the message names the projector).
     """
-    name = "projector"
+    built = projector if isinstance(projector, Projector) else None
     try:
-        if not isinstance(projector, Projector):
-            projector = projector()
-        name = describe_object("projector", getattr(projector, "name", ""), projector)
-        x, _ = projector.project_checked(action, obs, violation)
-    except ProjectionError as exc:
-        if name == "projector" or name in str(exc):
-            raise
-        raise ProjectionError(f"{name}: {exc}", status=exc.status) from exc
+        if built is None:
+            built = projector()
+        x, _ = built.project_checked(action, obs, violation)
     except (InvalidActionError, InvalidObservationError, PluginFaultError):
         raise
+    except ProjectionError as exc:
+        if built is None:  # no projector could be built: the message already says why
+            raise
+        raise ProjectionError(f"{_projector_name(built)}: {exc}", status=exc.status) from exc
     except Exception as exc:
+        name = "projector" if built is None else _projector_name(built)
         raise ProjectionError(
             f"{name} raised {type(exc).__name__}: {exc}", status=f"error: {type(exc).__name__}"
         ) from exc
-    x = _verified(c, x, obs, name)
+    try:
+        x = _verified(c, x, obs)
+    except ProjectionError as exc:
+        raise ProjectionError(f"{_projector_name(built)} {exc}", status=exc.status) from exc
     return x, math.dist(x.tolist(), action.tolist())
 
 
@@ -161,11 +172,17 @@ def checked_safe_action(c: Constraint, obs: FloatArray | None) -> FloatArray:
         ProjectionError: ``safe_action`` raised (no safe action found, or a fault), or
             returned a malformed or infeasible action.
     """
-    what = f"safe_action() of {describe_object('constraint', _constraint_name(c), c)}"
+
+    def what() -> str:
+        return f"safe_action() of {describe_object('constraint', _constraint_name(c), c)}"
+
     try:
         x = c.safe_action(obs)
     except Exception as exc:
         raise ProjectionError(
-            f"{what} raised {type(exc).__name__}: {exc}", status="no-safe-action"
+            f"{what()} raised {type(exc).__name__}: {exc}", status="no-safe-action"
         ) from exc
-    return _verified(c, x, obs, what)
+    try:
+        return _verified(c, x, obs)
+    except ProjectionError as exc:
+        raise ProjectionError(f"{what()} {exc}", status=exc.status) from exc
