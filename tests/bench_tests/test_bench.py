@@ -1,10 +1,11 @@
-"""acrl bench: suites as data, local and Ray backends, crashed and interrupted sweeps, report."""
+"""acrl bench: suites as data, local and Ray backends, crashed sweeps, the report."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from acrl_bench.report import cost_regret, write_report
@@ -39,7 +40,8 @@ def test_smoke_suite_end_to_end_on_the_local_backend(tmp_path):
     assert "done 3, failed 0, skipped 0" in result.output
     _check_smoke_report(tmp_path)
     again = CliRunner().invoke(make_cli(), ["bench", "smoke", *TINY, "--out", str(tmp_path)])
-    assert "done 0, failed 0, skipped 3" in again.output  # finished runs are not repeated
+    assert again.exit_code == 0, again.output
+    assert "3 already finished, 0 to run" in again.output  # finished runs are not repeated
 
 
 def test_smoke_suite_end_to_end_on_ray_local_mode(tmp_path):
@@ -56,7 +58,16 @@ BROKEN = {
     "eval_episodes": 1,
     "defaults": {"steps": 200, "hyperparams": {"learning_starts": 50, "batch_size": 16}},
     "tasks": [{"env": "ACRL/ReacherL2-v0"}, {"env": "ACRL/SafeHopperVelocity-v1"}],
-    "methods": [{"label": "SAC + AutoMDP", "algo": "sac", "enforce": "automdp"}],
+    "methods": [
+        {
+            "label": "SAC",
+            "algo": "sac",
+            # only building the model refuses it, so the job crashes in its worker
+            "per_task": {
+                "ACRL/SafeHopperVelocity-v1": {"hyperparams": {"policy_kwargs": {"net_arch": [-5]}}}
+            },
+        }
+    ],
 }
 
 
@@ -64,16 +75,27 @@ def test_a_crashed_run_is_recorded_and_the_others_finish(tmp_path):
     suite = load_suite("broken", BROKEN)
     lines: list[str] = []
     counts = run_suite(suite, tmp_path, workers=1, echo=lines.append)
-    assert counts == {"skipped": 0, "done": 1, "failed": 1}
+    assert (counts.skipped, counts.done, counts.failed) == (0, 1, 1)
     error = json.loads(
         next(tmp_path.glob("runs/acrl-safehoppervelocity-v1/*/seed0/error.json")).read_text()
     )
-    assert "needs a constraint" in error["error"] and "Traceback" in error["traceback"]
+    assert "negative dimension" in error["error"] and "Traceback" in error["traceback"]
+    assert not (tmp_path / "runs/acrl-safehoppervelocity-v1/sac/seed0/run").exists()
     summary = write_report(suite, tmp_path).read_text()
-    assert "## Failed runs" in summary and "needs a constraint" in summary
+    assert "## Failed runs" in summary and "negative dimension" in summary
     # a re-run skips the finished job and retries the failed one
     counts = run_suite(suite, tmp_path, workers=1, echo=lines.append)
-    assert counts == {"skipped": 1, "done": 0, "failed": 1}
+    assert (counts.skipped, counts.done, counts.failed) == (1, 0, 1)
+
+
+def test_a_sweep_with_failed_jobs_exits_non_zero_with_the_count(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(BROKEN))
+    args = ["bench", str(path), "--out", str(tmp_path / "out"), "-j", "2"]
+    result = CliRunner().invoke(make_cli(), args)
+    assert result.exit_code == 1, result.output
+    assert "Error: 1 of 2 jobs failed" in result.output
+    assert (tmp_path / "out" / "summary.md").exists()  # the report still lists what finished
 
 
 class SuitePlugin:
@@ -99,7 +121,27 @@ def test_builtin_suites_expand_into_valid_configs():
             job.config.resolved()
 
 
+def test_a_suite_file_runs_by_path(tmp_path):
+    path = tmp_path / "my-suite.yaml"
+    path.write_text(yaml.safe_dump({**BROKEN, "methods": [{"label": "SAC", "algo": "sac"}]}))
+    args = ["bench", str(path), "--seeds", "1", "--steps", "60", "-j", "2"]
+    result = CliRunner().invoke(make_cli(), [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "my-suite: 2 jobs" in result.output and "done 2, failed 0" in result.output
+    missing = CliRunner().invoke(make_cli(), ["bench", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 1 and "no suite file" in missing.output
+
+
 def test_cost_regret_counts_excess_cost_per_epoch():
     rows = [{"steps": 20_000.0 * (i + 1), "cost": 35.0} for i in range(3)]
     assert cost_regret(rows, 25.0) == pytest.approx(30.0)
     assert cost_regret(rows, 40.0) == 0.0
+
+
+def test_acrl_algorithms_lists_every_algorithm_with_its_plugin():
+    result = CliRunner().invoke(make_cli(), ["algorithms"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:3] for line in result.output.splitlines()[1:]}
+    assert rows["sac"] == ["bench", "acrl-bench"] and rows["aram"] == ["policies", "acrl-policies"]
+    listed = json.loads(CliRunner().invoke(make_cli(), ["algorithms", "--json"]).output)
+    assert {a["name"] for a in listed} == {e.name for e in default_host().registry("algorithm")}

@@ -4,8 +4,10 @@
   checkpoints (:mod:`acrl_bench.train`);
 - :func:`evaluate_run` — return, cost, valid-action rate the papers' way, executed
   violations, projections, inference time (:mod:`acrl_bench.evaluate`);
-- :func:`load_suite` / :func:`run_suite` / :func:`write_report` — benchmark suites as data,
-  run on a process pool or Ray, reported as tables and learning curves.
+- :func:`find_suite` / :func:`load_suite` / :func:`run_suite` / :func:`write_report` —
+  benchmark suites as data (registered or in a YAML file), run on local worker processes
+  or Ray, stoppable with Ctrl-C, reported as tables (mean ± std, IQM with bootstrap
+  intervals), CSV/JSON and learning curves.
 
 Example:
     >>> from acrl_bench import RunConfig
@@ -16,27 +18,39 @@ Example:
 from __future__ import annotations
 
 from acrl_bench.config import DEFAULT_RUN, RunConfig
-from acrl_bench.errors import BenchError, CheckpointError, ConfigError, SuiteError
+from acrl_bench.errors import (
+    BenchError,
+    BudgetWarning,
+    CheckpointError,
+    ConfigError,
+    SuiteError,
+    SweepInterrupted,
+)
 from acrl_bench.evaluate import evaluate_run
 from acrl_bench.report import write_report
-from acrl_bench.suite import Job, Suite, load_suite, registered_suite
-from acrl_bench.sweep import run_suite
+from acrl_bench.suite import Job, Suite, find_suite, load_suite, load_suite_file, registered_suite
+from acrl_bench.sweep import SweepCounts, run_suite
 from acrl_bench.train import TrainingFailed, TrainingInterrupted, TrainReport, train, train_run
 
 __all__ = [
     "DEFAULT_RUN",
     "BenchError",
+    "BudgetWarning",
     "CheckpointError",
     "ConfigError",
     "Job",
     "RunConfig",
     "Suite",
     "SuiteError",
+    "SweepCounts",
+    "SweepInterrupted",
     "TrainReport",
     "TrainingFailed",
     "TrainingInterrupted",
     "evaluate_run",
+    "find_suite",
     "load_suite",
+    "load_suite_file",
     "registered_suite",
     "run_suite",
     "train",

@@ -3,8 +3,10 @@
 - :data:`STOCK_ALGORITHMS` — what the ``bench`` plugin registers with the ``register_algorithms``
   hook: every SB3 and sb3-contrib algorithm for continuous actions.
 - :func:`algorithm_class` — the class registered under a name (close matches suggested).
+- :func:`list_algorithms` — every registered algorithm with its plugin (``acrl algorithms``).
 - :func:`accepted_hyperparameters` / :func:`check_hyperparameters` — the constructor keywords
   an algorithm takes, and an error naming them for a key it does not take.
+- :func:`hyperparameter_default` — the default an algorithm uses for a keyword not given.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ __all__ = [
     "accepted_hyperparameters",
     "algorithm_class",
     "check_hyperparameters",
+    "hyperparameter_default",
+    "list_algorithms",
 ]
 
 STOCK_ALGORITHMS: dict[str, tuple[str, str]] = {
@@ -61,6 +65,33 @@ def algorithm_class(name: str) -> type[Any]:
         raise ConfigError(str(exc)) from exc
 
 
+def list_algorithms() -> list[dict[str, str | None]]:
+    """Every registered algorithm: name, plugin, distribution, class and summary.
+
+    Nothing is imported: a plugin whose algorithm fails to import is still listed.
+
+    Example:
+        >>> rows = {row["name"]: row for row in list_algorithms()}
+        >>> rows["sac"]["plugin"], rows["sac"]["distribution"], rows["sac"]["target"]
+        ('bench', 'acrl-bench', 'stable_baselines3:SAC')
+    """
+    from acrl_wrappers.plugins import list_plugins
+
+    host = default_host()
+    host.load()
+    distributions = {p["name"]: p["distribution"] for p in list_plugins()}
+    return [
+        {
+            "name": entry.name,
+            "plugin": entry.plugin,
+            "distribution": distributions.get(entry.plugin),
+            "target": entry.target if isinstance(entry.target, str) else repr(entry.target),
+            "summary": entry.summary,
+        }
+        for entry in sorted(host.registry("algorithm"), key=lambda e: e.name)
+    ]
+
+
 def accepted_hyperparameters(algorithm: type[Any]) -> list[str]:
     """The keyword arguments of ``algorithm``'s constructor, through ``**kwargs`` to its bases.
 
@@ -69,21 +100,45 @@ def accepted_hyperparameters(algorithm: type[Any]) -> list[str]:
         >>> {"learning_rate", "buffer_size", "ent_coef"} <= set(accepted_hyperparameters(SAC))
         True
     """
-    names: set[str] = set()
+    names = {
+        p.name
+        for params in _constructors(algorithm)
+        for p in params
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and p.name not in _NOT_HYPERPARAMETERS
+    }
+    return sorted(names)
+
+
+def _constructors(algorithm: type[Any]) -> list[list[inspect.Parameter]]:
+    """The parameters of each ``__init__`` reached from ``algorithm`` through ``**kwargs``."""
+    found = []
     for cls in algorithm.__mro__:
         init = cls.__dict__.get("__init__")
         if init is None:
             continue
-        params = inspect.signature(init).parameters.values()
-        names |= {
-            p.name
-            for p in params
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-            and p.name not in _NOT_HYPERPARAMETERS
-        }
+        params = list(inspect.signature(init).parameters.values())
+        found.append(params)
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
-    return sorted(names)
+    return found
+
+
+def hyperparameter_default(algorithm: type[Any], name: str) -> Any:
+    """The default ``algorithm`` uses for ``name`` when it is not given (``None`` if none).
+
+    The first constructor along the ``**kwargs`` chain that names it decides.
+
+    Example:
+        >>> from stable_baselines3 import SAC
+        >>> hyperparameter_default(SAC, "learning_starts")
+        100
+    """
+    for params in _constructors(algorithm):
+        for p in params:
+            if p.name == name:
+                return None if p.default is p.empty else p.default
+    return None
 
 
 def check_hyperparameters(algorithm: type[Any], hyperparameters: Mapping[str, Any]) -> None:

@@ -1,8 +1,14 @@
-"""The commands ``acrl train``, ``acrl evaluate`` and ``acrl bench`` (click)."""
+"""The commands ``acrl train``, ``acrl evaluate`` and ``acrl algorithms`` (click).
+
+``acrl bench`` is in :mod:`acrl_bench.bench_command`. Every bad value ends with one
+``Error: ...`` line and exit status 1, checked by the same rules as the Python API
+(:mod:`acrl_bench.validation`), before anything is created.
+"""
 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,18 +19,34 @@ import click
 from acrl_bench.config import DEFAULT_RUN, ENFORCE_MODES, RunConfig
 from acrl_wrappers.default_plugins.commands import _parse_params, _parse_value
 
-__all__ = ["bench", "evaluate", "train"]
+__all__ = ["algorithms", "clear_errors", "evaluate", "train"]
 
 
 @contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Turn acrl's errors into a one-line ``Error: ...`` and exit status 1, not a traceback."""
+def clear_errors() -> Iterator[None]:
+    """Turn acrl's errors into a one-line ``Error: ...`` and exit status 1, not a traceback.
+
+    :class:`~acrl_bench.errors.BudgetWarning` s raised meanwhile are printed at once, as
+    ``Warning: ...`` lines on stderr.
+    """
+    from acrl_bench.errors import BudgetWarning
     from acrl_wrappers.errors import AcrlError
 
+    shown = warnings.showwarning
+
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, BudgetWarning):
+            click.echo(f"Warning: {message}", err=True)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
     try:
         yield
     except AcrlError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(" ".join(str(exc).split())) from exc
+    finally:
+        warnings.showwarning = shown
 
 
 def _config_from_options(options: dict[str, Any]) -> RunConfig:
@@ -65,7 +87,7 @@ def _config_from_options(options: dict[str, Any]) -> RunConfig:
 @click.option(
     "--algo",
     help="algorithm: sac, ppo, td3, trpo, tqc, aram, flowpg, cvflow_sac, ctrpo, cvpo, ... "
-    "(acrl plugins)",
+    "(acrl algorithms lists them)",
 )
 @click.option(
     "--env", help="Gymnasium id, e.g. ACRL/HalfCheetahO20-v0 (acrl envs lists the ACRL/ tasks)"
@@ -76,9 +98,9 @@ def _config_from_options(options: dict[str, Any]) -> RunConfig:
     type=click.Choice(ENFORCE_MODES),
     help="enforcement wrapper (default: project if there is a constraint)",
 )
-@click.option("-n", "--steps", type=click.IntRange(min=1), help="total env steps [default: 10000]")
+@click.option("-n", "--steps", type=int, help="total env steps [default: 10000]")
 @click.option("--seed", type=int, help="seed of the envs and the algorithm [default: 0]")
-@click.option("--n-envs", "n_envs", type=click.IntRange(min=1), help="parallel envs [default: 1]")
+@click.option("--n-envs", "n_envs", type=int, help="parallel envs [default: 1]")
 @click.option(
     "--hyperparams",
     type=click.Path(exists=True, dir_okay=False),
@@ -103,9 +125,7 @@ def _config_from_options(options: dict[str, Any]) -> RunConfig:
     type=click.Path(file_okay=False),
     help="parent of the default run directories",
 )
-@click.option(
-    "--save-freq", type=click.IntRange(min=1), help="env steps between checkpoints [default: 10000]"
-)
+@click.option("--save-freq", type=int, help="env steps between checkpoints [default: 10000]")
 @click.option(
     "--resume",
     type=click.Path(exists=True, file_okay=False),
@@ -115,7 +135,7 @@ def _config_from_options(options: dict[str, Any]) -> RunConfig:
     "--threads",
     default=1,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=int,
     help="torch threads (small MLPs run fastest on one)",
 )
 @click.option("--progress/--no-progress", default=True, help="show a progress bar")
@@ -132,8 +152,7 @@ def train(**options: Any) -> None:
 
     from acrl_bench.train import TrainingInterrupted, train_run
     from acrl_bench.train import train as train_config
-
-    torch.set_num_threads(options["threads"])
+    from acrl_bench.validation import check_count
 
     def started(run_dir: Path, config: RunConfig) -> None:
         click.echo(
@@ -141,11 +160,14 @@ def train(**options: Any) -> None:
             f"(enforce {config.enforce}) into {run_dir}"
         )
 
-    with _clear_errors():
+    with clear_errors():
+        torch.set_num_threads(check_count("threads", options["threads"], flag="--threads"))
         try:
             if options["resume"]:
                 run_dir = Path(options["resume"])
                 _refuse_changes_on_resume(options)
+                if options["steps"] is not None:
+                    check_count("steps", options["steps"], flag="-n/--steps")
                 click.echo(f"resuming {run_dir}")
                 report = train_run(
                     run_dir, steps=options["steps"], progress_bar=options["progress"]
@@ -196,18 +218,12 @@ def _refuse_changes_on_resume(options: dict[str, Any]) -> None:
 
 @click.command(context_settings={"max_content_width": 100})
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--episodes",
-    default=10,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="evaluation episodes",
-)
+@click.option("--episodes", default=10, show_default=True, type=int, help="evaluation episodes")
 @click.option(
     "--samples",
     default=100,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=int,
     help="policy samples per state: for the valid-action rate, and M of acceptance-rejection",
 )
 @click.option(
@@ -224,74 +240,27 @@ def evaluate(run_dir: str, episodes: int, samples: int, deploy: str | None, as_j
     from the stochastic policy, the first feasible one executed, else a projection.
     """
     from acrl_bench.evaluate import dumps, evaluate_run, format_evaluation
+    from acrl_bench.validation import check_count
 
-    with _clear_errors():
+    with clear_errors():
+        check_count("episodes", episodes, flag="--episodes")
+        check_count("samples", samples, flag="--samples")
         result = evaluate_run(run_dir, episodes=episodes, samples=samples, deploy=deploy)
     click.echo(dumps(result) if as_json else format_evaluation(result))
 
 
 @click.command(context_settings={"max_content_width": 100})
-@click.argument("suite", required=False)
-@click.option("--list", "list_suites", is_flag=True, help="list the registered suites and exit")
-@click.option("--seeds", help="seeds: a count (3) or a list (0,4,7) [default: the suite's]")
-@click.option("--steps", type=int, help="env steps of every run [default: the suite's]")
-@click.option("--scale", type=float, help="multiply every run's steps (e.g. 0.1 for a trial)")
-@click.option(
-    "--eval-episodes", type=int, help="evaluation episodes per run [default: the suite's]"
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="local: a process pool; ray: Ray tasks (pip install 'acrl-bench[ray]')",
-)
-@click.option("--address", help="Ray cluster address (default: start Ray on this machine)")
-@click.option("-j", "--jobs", "workers", type=int, help="parallel runs [default: CPU count]")
-@click.option(
-    "--out", type=click.Path(file_okay=False), help="output folder [default: bench/<suite>]"
-)
-@click.option("--report-only", is_flag=True, help="rewrite the report from finished runs")
-def bench(suite: str | None, list_suites: bool, **options: Any) -> None:
-    """Run the benchmark SUITE and write summary.md with tables and learning curves.
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def algorithms(as_json: bool) -> None:
+    """List every algorithm acrl train and acrl bench can run, with the plugin that adds it."""
+    import json
 
-    Finished runs are skipped, so re-running an interrupted sweep continues it; a crashed
-    run is recorded with its traceback and the others go on.
-    """
-    from acrl_bench.report import write_report
-    from acrl_bench.suite import registered_suite
-    from acrl_bench.sweep import run_suite
-    from acrl_wrappers.plugins import default_host
+    from acrl_bench.algorithms import list_algorithms
+    from acrl_wrappers.default_plugins.commands import _table
 
-    if list_suites or suite is None:
-        click.echo(f"{'SUITE':<16} {'PLUGIN':<10} DESCRIPTION")
-        for entry in default_host().registry("suite"):
-            click.echo(f"{entry.name:<16} {entry.plugin:<10} {entry.summary}")
-        if suite is None and not list_suites:
-            click.echo("\nrun one with: acrl bench NAME (acrl bench --help for options)")
+    found = list_algorithms()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
         return
-    with _clear_errors():
-        seeds = options["seeds"]
-        if seeds is not None:
-            seeds = [int(s) for s in seeds.split(",")] if "," in seeds else int(seeds)
-        expanded = registered_suite(
-            suite,
-            seeds=seeds,
-            steps=options["steps"],
-            scale=options["scale"],
-            eval_episodes=options["eval_episodes"],
-        )
-        out = Path(options["out"] or Path("bench") / expanded.name)
-        if not options["report_only"]:
-            counts = run_suite(
-                expanded,
-                out,
-                backend=options["backend"],
-                workers=options["workers"],
-                address=options["address"],
-                echo=click.echo,
-            )
-            click.echo(
-                f"done {counts['done']}, failed {counts['failed']}, skipped {counts['skipped']}"
-            )
-        click.echo(f"report: {write_report(expanded, out)}")
+    rows = [[a["name"], a["plugin"], a["distribution"] or "?", a["summary"]] for a in found]
+    click.echo(_table(rows, ["algorithm", "plugin", "distribution", "summary"]))

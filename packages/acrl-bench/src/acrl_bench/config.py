@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +17,16 @@ import gymnasium as gym
 import yaml
 
 from acrl_bench.errors import ConfigError
+from acrl_bench.files import write_text_atomic, write_yaml_atomic
 
-__all__ = ["DEFAULT_RUN", "ENFORCE_MODES", "RunConfig", "read_config", "write_yaml_atomic"]
+__all__ = [
+    "DEFAULT_RUN",
+    "ENFORCE_MODES",
+    "RunConfig",
+    "read_config",
+    "write_text_atomic",
+    "write_yaml_atomic",
+]
 
 ENFORCE_MODES = ("project", "reject", "automdp", "monitor", "none")
 """``--enforce`` values: the acrl wrappers, or ``none`` (no wrapper; the simulator is not
@@ -34,7 +40,7 @@ class RunConfig:
     """One training run.
 
     Attributes:
-        algo: a registered algorithm name (``acrl plugins`` lists the plugins that add them).
+        algo: a registered algorithm name (``acrl algorithms`` lists them with their plugins).
         env: a Gymnasium id (``acrl envs`` lists the ``ACRL/`` tasks).
         constraint: a registered constraint name or spec; default: the task's own.
         enforce: an :data:`ENFORCE_MODES` value; default ``project`` when there is a
@@ -110,12 +116,10 @@ class RunConfig:
                 suggested), a bad number, or a hyperparameter the algorithm does not take.
         """
         from acrl_bench.algorithms import algorithm_class, check_hyperparameters
+        from acrl_bench.validation import check_hyperparameter_values, check_run_values
 
+        check_run_values(self)
         check_env_id(self.env)
-        for name in ("steps", "n_envs", "save_freq"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         constraint = self.task_constraint()
         if constraint is not None:
             check_constraint(constraint)
@@ -141,6 +145,7 @@ class RunConfig:
         if enforce != "none":
             check_wrapper_options(enforce, self.wrapper_kwargs)
         check_hyperparameters(algorithm_class(self.algo), self.hyperparams)
+        check_hyperparameter_values(self.algo, self.hyperparams)
         return self.replace(enforce=enforce)
 
 
@@ -188,25 +193,6 @@ def check_constraint(constraint: Any) -> None:
         acrl.make_constraint(constraint)
     except acrl.AcrlError as exc:
         raise ConfigError(str(exc)) from exc
-
-
-def write_yaml_atomic(path: str | Path, data: Any) -> None:
-    """Write ``data`` as YAML to ``path`` through a temporary file and ``os.replace``."""
-    write_text_atomic(path, yaml.safe_dump(data, sort_keys=False))
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_config(run_dir: str | Path) -> RunConfig:

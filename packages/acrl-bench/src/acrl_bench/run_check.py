@@ -7,14 +7,17 @@ built in memory; :func:`acrl_bench.train.train` trains the model built here.
 
 from __future__ import annotations
 
+import warnings
+
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from acrl_bench.algorithms import algorithm_class
 from acrl_bench.config import RunConfig
 from acrl_bench.envs import make_vec_env
-from acrl_bench.errors import ConfigError
+from acrl_bench.errors import BudgetWarning, ConfigError
 from acrl_bench.hyperparams import materialize
+from acrl_bench.validation import run_warnings
 from acrl_wrappers.errors import AcrlError
 
 __all__ = ["build_checked", "check_run", "one_line"]
@@ -35,11 +38,12 @@ def check_run(config: RunConfig) -> RunConfig:
             fit (``ConstraintError``, ...).
 
     Example:
-        >>> bad = RunConfig(env="ACRL/ReacherL2-v0", hyperparams={"learning_rate": "abc"})
+        >>> negative = {"policy_kwargs": {"net_arch": [-5]}}  # only building the model refuses it
+        >>> bad = RunConfig(env="ACRL/ReacherL2-v0", hyperparams=negative)
         >>> check_run(bad)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        acrl_bench.errors.ConfigError: cannot build SAC with learning_rate='abc': ...
+        acrl_bench.errors.ConfigError: cannot build SAC with policy_kwargs={'net_arch': [-5]}: ...
     """
     config, model = build_checked(config)
     model.get_env().close()
@@ -47,7 +51,12 @@ def check_run(config: RunConfig) -> RunConfig:
 
 
 def build_checked(config: RunConfig) -> tuple[RunConfig, BaseAlgorithm]:
-    """The resolved config and its model, on envs without monitor files (nothing on disk)."""
+    """The resolved config and its model, on envs without monitor files (nothing on disk).
+
+    Settings that will not do what they suggest (:func:`~acrl_bench.validation.run_warnings`)
+    are reported as :class:`~acrl_bench.errors.BudgetWarning` once everything builds (a
+    config that fails gets its error alone).
+    """
     import acrl_wrappers as acrl
 
     acrl.load_plugins()
@@ -72,6 +81,8 @@ def build_checked(config: RunConfig) -> tuple[RunConfig, BaseAlgorithm]:
     except BaseException:
         venv.close()
         raise
+    for message in run_warnings(config):
+        warnings.warn(message, BudgetWarning, stacklevel=3)
     return config, model
 
 

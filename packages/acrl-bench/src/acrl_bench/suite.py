@@ -28,26 +28,49 @@ A suite (``acrl_bench/suites/<name>.yaml``, or any mapping a plugin registers wi
       - label: C-TRPO
         algo: ctrpo
         tasks: [ACRL/SafeHopperVelocity-v1]   # only these tasks (default: all)
+    paper:                      # optional: the paper's own figures, shown beside ours
+      source: C-TRPO, arXiv 2411.02957 (10M steps, 5 seeds)
+      ACRL/SafeHopperVelocity-v1:           # task
+        C-TRPO: {return: 1622, cost regret: 800}   # method label: {report metric: value}
 
 Every (method, task, seed) is one :class:`Job`. ``hyperparams`` and ``wrapper_kwargs``
 are merged key by key from ``defaults``, the task, the method and ``per_task``, in that
-order.
+order. Overrides (``seeds``, ``steps``, ``scale``, ``eval_episodes``) and every value are
+checked here, before any job runs. :func:`find_suite` takes a registered name or the
+path of a YAML file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from acrl_bench.config import RunConfig
 from acrl_bench.errors import SuiteError
+from acrl_bench.suite_checks import (
+    check_overrides,
+    cost_limit,
+    paper_figures,
+    scaled_steps,
+    seed_list,
+)
 
-__all__ = ["Job", "Suite", "load_suite", "read_builtin_suite", "registered_suite", "slug"]
+__all__ = [
+    "Job",
+    "Suite",
+    "find_suite",
+    "load_suite",
+    "load_suite_file",
+    "read_builtin_suite",
+    "registered_suite",
+    "slug",
+]
 
 _MERGED = ("hyperparams", "wrapper_kwargs", "env_kwargs")
 _TOP_LEVEL = {
@@ -59,6 +82,7 @@ _TOP_LEVEL = {
     "defaults",
     "tasks",
     "methods",
+    "paper",
 }
 
 
@@ -95,6 +119,27 @@ class Job:
         """``<task>/<method>/seed<k>``: the job's folder under the suite's ``runs/``."""
         return f"{slug(self.env)}/{slug(self.label)}/seed{self.seed}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-safe), for a worker process."""
+        return {
+            "label": self.label,
+            "env": self.env,
+            "seed": self.seed,
+            "config": self.config.to_dict(),
+            "eval_episodes": self.eval_episodes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Job:
+        """The job from :meth:`to_dict`'s output."""
+        return cls(
+            str(data["label"]),
+            str(data["env"]),
+            int(data["seed"]),
+            RunConfig.from_dict(data["config"]),
+            int(data["eval_episodes"]),
+        )
+
 
 @dataclass(frozen=True)
 class Suite:
@@ -107,6 +152,8 @@ class Suite:
         cost_limits: each task's episode-cost limit (cost columns are reported when set).
         methods: method labels in table order.
         tasks: task ids in table order.
+        paper: the paper's own figures, ``{task: {method label: {metric: value}}}``.
+        paper_sources: where each task's paper figures come from (one line).
     """
 
     name: str
@@ -115,6 +162,8 @@ class Suite:
     cost_limits: dict[str, float | None]
     methods: tuple[str, ...]
     tasks: tuple[str, ...]
+    paper: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    paper_sources: dict[str, str] = field(default_factory=dict)
 
 
 def _merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,14 +175,6 @@ def _merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 out[key] = value
     return out
-
-
-def _seeds(value: Any) -> list[int]:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return list(range(value))
-    if isinstance(value, Sequence) and value and all(isinstance(s, int) for s in value):
-        return list(value)
-    raise SuiteError(f"seeds must be a positive count or a list of integers, got {value!r}")
 
 
 def load_suite(
@@ -177,16 +218,20 @@ def load_suite(
     for key in ("tasks", "methods"):
         if not isinstance(data.get(key), list) or not data[key]:
             raise SuiteError(f"suite {name!r} needs a non-empty list {key!r}")
-    seed_list = _seeds(data.get("seeds", 3) if seeds is None else seeds)
-    episodes = int(eval_episodes or data.get("eval_episodes", 10))
+    check_overrides(steps, scale, eval_episodes)
+    seed_values = seed_list(data.get("seeds", 3) if seeds is None else seeds)
+    episodes = data.get("eval_episodes", 10) if eval_episodes is None else eval_episodes
+    check_overrides(None, None, episodes)
     defaults = dict(data.get("defaults") or {})
     jobs = []
     limits = {}
     for task in data["tasks"]:
         if not isinstance(task, Mapping) or "env" not in task:
             raise SuiteError(f"suite {name!r}: every task needs an 'env', got {task!r}")
-        limits[task["env"]] = task.get("cost_limit", data.get("cost_limit"))
+        limits[task["env"]] = cost_limit(name, task.get("cost_limit", data.get("cost_limit")))
     for method in data["methods"]:
+        if not isinstance(method, Mapping):
+            raise SuiteError(f"suite {name!r}: every method must be a mapping, got {method!r}")
         method = dict(method)
         label = method.pop("label", None) or method.get("algo")
         per_task = method.pop("per_task", {}) or {}
@@ -199,20 +244,27 @@ def load_suite(
             if steps is not None:
                 fields["steps"] = steps
             if scale is not None:
-                fields["steps"] = max(1, round(fields.get("steps", RunConfig.steps) * scale))
-            for seed in seed_list:
+                fields["steps"] = scaled_steps(
+                    name, str(label), task["env"], fields.get("steps", RunConfig.steps), scale
+                )
+            for seed in seed_values:
                 try:
                     config = RunConfig.from_dict({**fields, "seed": seed})
                 except Exception as exc:
                     raise SuiteError(f"suite {name!r}, method {label!r}: {exc}") from exc
                 jobs.append(Job(str(label), task["env"], seed, config, episodes))
+    methods = tuple(dict.fromkeys(job.label for job in jobs))
+    tasks = tuple(dict.fromkeys(job.env for job in jobs))
+    paper, sources = paper_figures(name, data.get("paper"), tasks, methods)
     return Suite(
         name=name,
         description=str(data.get("description", "")),
         jobs=tuple(jobs),
         cost_limits=limits,
-        methods=tuple(dict.fromkeys(job.label for job in jobs)),
-        tasks=tuple(dict.fromkeys(job.env for job in jobs)),
+        methods=methods,
+        tasks=tasks,
+        paper=paper,
+        paper_sources=sources,
     )
 
 
@@ -220,6 +272,39 @@ def read_builtin_suite(name: str) -> dict[str, Any]:
     """The mapping of a suite shipped in ``acrl_bench/suites/<name>.yaml``."""
     text = resources.files("acrl_bench").joinpath("suites", f"{name}.yaml").read_text()
     return yaml.safe_load(text)
+
+
+def load_suite_file(path: str | Path, **overrides: Any) -> Suite:
+    """The suite in a YAML file, named after the file (``my-suite.yaml`` -> ``my-suite``).
+
+    Raises:
+        SuiteError: an unreadable or malformed file.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SuiteError(
+            f"cannot read the suite file {path}: {' '.join(str(exc).split())}"
+        ) from exc
+    return load_suite(path.stem, data, **overrides)
+
+
+def find_suite(name_or_path: str, **overrides: Any) -> Suite:
+    """A registered suite by name, or the suite in a ``.yaml`` / ``.yml`` file by path.
+
+    Raises:
+        SuiteError: unknown name, missing file, or a malformed suite.
+    """
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise SuiteError(
+                f"no suite file {path}; pass an existing .yaml file or a suite name "
+                "(acrl bench --list)"
+            )
+        return load_suite_file(path, **overrides)
+    return registered_suite(name_or_path, **overrides)
 
 
 def registered_suite(name: str, **overrides: Any) -> Suite:

@@ -1,117 +1,133 @@
-"""Running a suite: independent jobs on a local process pool or on Ray, resumable.
+"""Running a suite: independent jobs on local worker processes or Ray, resumable, stoppable.
 
-Output layout (``--out``, default ``bench/<suite>/``)::
+Output layout (``--out``, default ``bench/<suite>/``): see :mod:`acrl_bench.results`.
 
-    runs/<task>/<method>/seed<k>/
-        run/            the job's run directory (acrl train layout)
-        result.json     written atomically when the job finished: training + evaluation
-        error.json      the traceback of a job that crashed (it is retried on re-run)
-        output.log      what the job printed (warnings, solver and simulator messages)
-    summary.md, *.png   the report (acrl_bench.report)
+:func:`run_suite` first checks every job (names, types and ranges of every setting; an
+error names the job and nothing is created) and prints the warnings of settings that will
+not do what they suggest. A job whose ``result.json`` answers it exactly is skipped; one
+whose result or unfinished run has other settings is re-run, its old run moved to
+``previous-<n>/``; an unfinished run of the same job resumes from its newest checkpoint.
+At most ``workers`` jobs run at once and none is queued anywhere else, so Ctrl-C (SIGINT)
+stops the sweep at once: no further job starts, each running job saves a checkpoint and
+ends, finished ones are recorded, and :class:`~acrl_bench.errors.SweepInterrupted` is
+raised (a second Ctrl-C kills the running jobs). One crashed job is recorded in
+``error.json`` and the others continue.
 
-A job whose ``result.json`` exists is skipped, so an interrupted sweep continues where it
-stopped; an unfinished job resumes from its newest checkpoint. One crashed job is recorded
-and the others continue.
+Safe to call from a script without an ``if __name__ == "__main__":`` guard: local jobs run
+in fresh interpreters (:mod:`acrl_bench.worker`), which never import the caller's script.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 import os
-import sys
-import traceback
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acrl_bench.config import write_text_atomic
-from acrl_bench.errors import BenchError
+from acrl_bench.backends import BACKENDS
+from acrl_bench.errors import BenchError, SuiteError, SweepInterrupted
+from acrl_bench.files import write_text_atomic
+from acrl_bench.jobs import JobOutcome, run_job
+from acrl_bench.results import ERROR_FILE, RESULT_FILE, JobState, job_dir, job_state, supersede
+from acrl_bench.signals import StopRequest
 from acrl_bench.suite import Job, Suite
+from acrl_bench.validation import check_count, run_warnings
 
-__all__ = ["BACKENDS", "JobOutcome", "job_dir", "run_job", "run_suite"]
+__all__ = [
+    "BACKENDS",
+    "ERROR_FILE",
+    "RESULT_FILE",
+    "JobOutcome",
+    "SweepCounts",
+    "job_dir",
+    "plan",
+    "run_job",
+    "run_suite",
+]
 
-RESULT_FILE = "result.json"
-ERROR_FILE = "error.json"
-
-JobOutcome = dict[str, Any]
-"""What a job returns: ``{"key", "status": "done" | "failed", "result" | "error"}``."""
+_WAIT = 0.2
 
 
-def job_dir(out: str | Path, job: Job) -> Path:
-    """The folder of ``job`` under the suite's output folder."""
-    return Path(out) / "runs" / job.key
+@dataclass
+class SweepCounts:
+    """What a sweep did with its jobs.
 
-
-@contextlib.contextmanager
-def _output_to(path: Path) -> Iterator[None]:
-    """Send this process's stdout and stderr to ``path`` while a job runs in a worker.
-
-    File descriptors 1 and 2 are redirected, so C libraries' messages go there too.
+    Attributes:
+        total: the suite's jobs.
+        skipped: already finished with these settings.
+        done: trained and evaluated now (``result.json`` written).
+        failed: crashed (``error.json`` written; retried on the next run).
+        rerun: of those run now, how many replaced a run with other settings.
+        interrupted: stopped by Ctrl-C with a checkpoint (resume on the next run).
+        cancelled: not started because of Ctrl-C.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with path.open("a") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
+
+    total: int = 0
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    rerun: int = 0
+    interrupted: int = 0
+    cancelled: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts as a plain dict."""
+        return dataclasses.asdict(self)
 
 
-def run_job(job: Job, folder: str, threads: int = 1) -> JobOutcome:
-    """Train and evaluate one job in ``folder`` (resuming a checkpoint); never raises.
-
-    Runs in a worker process (local pool or a Ray worker); the caller writes the outcome.
-    The job's output (warnings, C libraries' messages) goes to ``folder/output.log``.
-    """
-    with _output_to(Path(folder) / "output.log"):
-        return _train_and_evaluate(job, folder, threads)
+@dataclass(frozen=True)
+class _Planned:
+    job: Job
+    folder: Path
+    state: JobState
 
 
-def _train_and_evaluate(job: Job, folder: str, threads: int) -> JobOutcome:
-    import torch
-
-    torch.set_num_threads(threads)
+def _resolved(suite: Suite, job: Job) -> Job:
     try:
-        from acrl_bench.callbacks import read_episodes
-        from acrl_bench.config import CONFIG_FILE
-        from acrl_bench.evaluate import evaluate_run
-        from acrl_bench.train import train, train_run
+        return dataclasses.replace(job, config=job.config.resolved())
+    except Exception as exc:
+        message = " ".join(str(exc).split())
+        raise SuiteError(f"suite {suite.name!r}, {job.label!r} on {job.env}: {message}") from exc
 
-        run_dir = Path(folder) / "run"
-        if (run_dir / CONFIG_FILE).exists():
-            report = train_run(run_dir, progress_bar=False)
-        else:  # checked whole first: a bad config makes no run/ folder
-            report = train(job.config, run_dir=run_dir, progress_bar=False)
-        evaluation = evaluate_run(run_dir, episodes=job.eval_episodes)
-        result = {
-            "label": job.label,
-            "env": job.env,
-            "seed": job.seed,
-            "train": report.summary(),
-            "eval": evaluation,
-            "episodes": read_episodes(run_dir / "episodes.csv"),
-        }
-        return {"key": job.key, "status": "done", "result": result}
-    except BaseException as exc:  # a crashed job is recorded; the sweep goes on
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        return {
-            "key": job.key,
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(),
-        }
+
+def plan(
+    suite: Suite, out: str | Path, echo: Callable[[str], None] = print
+) -> tuple[list[_Planned], int]:
+    """Check every job and compare it with ``out``; returns (jobs to run, jobs finished).
+
+    Nothing is created. Warnings and re-runs are printed with ``echo``.
+
+    Raises:
+        SuiteError: a job whose settings cannot work (it names the job).
+    """
+    jobs = [_resolved(suite, job) for job in suite.jobs]  # every job before any runs
+    warned: set[tuple[str, str]] = set()
+    for job in jobs:
+        if (job.label, job.env) not in warned:
+            warned.add((job.label, job.env))
+            for message in run_warnings(job.config):
+                echo(f"Warning: {job.label} on {job.env}: {message}")
+    todo, finished, legacy = [], 0, 0
+    for job in jobs:
+        folder = job_dir(out, job)
+        state = job_state(folder, job.config, job.eval_episodes)
+        if state.status in ("finished", "legacy"):
+            finished += 1
+            legacy += state.status == "legacy"
+            continue
+        if state.status == "stale":
+            echo(f"{job.key}: settings changed ({', '.join(state.differences)}); re-running it")
+        todo.append(_Planned(job, folder, state))
+    if legacy:
+        echo(
+            f"{legacy} finished results predate recorded settings: reused because algorithm, "
+            "task, enforcement, steps and evaluation episodes match"
+        )
+    return todo, finished
 
 
 def _record(out: Path, job: Job, outcome: JobOutcome) -> None:
@@ -119,55 +135,59 @@ def _record(out: Path, job: Job, outcome: JobOutcome) -> None:
     if outcome["status"] == "done":
         write_text_atomic(folder / RESULT_FILE, json.dumps(outcome["result"]))
         (folder / ERROR_FILE).unlink(missing_ok=True)
-    else:
+    elif outcome["status"] == "failed":
         write_text_atomic(folder / ERROR_FILE, json.dumps(outcome, indent=2))
 
 
-def _local(jobs: list[tuple[Job, str]], workers: int, **_: Any) -> Iterable[tuple[Job, JobOutcome]]:
-    """Jobs on a process pool (spawned workers, one torch thread each)."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(run_job, job, folder): job for job, folder in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-
-
-def _ray(
-    jobs: list[tuple[Job, str]], workers: int, address: str | None = None, **_: Any
-) -> Iterable[tuple[Job, JobOutcome]]:
-    """Jobs as Ray tasks (one CPU each) on a cluster (``address``) or a local Ray instance."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise BenchError("the Ray backend needs Ray: pip install 'acrl-bench[ray]'") from exc
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address=address,
-            num_cpus=None if address else workers,
-            include_dashboard=False,
-            log_to_driver=False,
-        )
-    try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_job)
-        pending = {remote.remote(job, folder): job for job, folder in jobs}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                job = pending.pop(ref)
-                yield job, ray.get(ref)
-    finally:
-        if started:
-            ray.shutdown()
+def _line(position: int, total: int, job: Job, outcome: JobOutcome) -> str:
+    status = outcome["status"]
+    if status == "done":
+        return f"[{position}/{total}] {job.key} done"
+    if status == "interrupted":
+        saved = outcome.get("checkpoint")
+        where = f"checkpoint {saved} kept" if saved else "no checkpoint yet"
+        return f"[{position}/{total}] {job.key} interrupted ({where}; it resumes on the next run)"
+    return f"[{position}/{total}] {job.key} failed: {outcome['error']}"
 
 
-BACKENDS: dict[str, Callable[..., Iterable[tuple[Job, JobOutcome]]]] = {
-    "local": _local,
-    "ray": _ray,
-}
-"""``--backend`` name -> function running ``[(job, folder)]`` and yielding outcomes."""
+def _drive(
+    runner: Any,
+    todo: list[_Planned],
+    out: Path,
+    stop: StopRequest,
+    counts: SweepCounts,
+    echo: Callable[[str], None],
+) -> None:
+    queue = deque(todo)
+    interrupted = killed = False
+    ended = 0
+    while queue or runner.running():
+        if stop.requested and not interrupted:
+            interrupted = True
+            counts.cancelled = len(queue)
+            queue.clear()
+            echo(
+                f"\nCtrl-C: stopping; {counts.cancelled} queued jobs will not start, "
+                f"{runner.running()} running jobs save a checkpoint and end (Ctrl-C again to "
+                "kill them now)"
+            )
+            runner.interrupt()
+        if stop.forced and not killed:
+            killed = True
+            echo("Ctrl-C again: killing the running jobs (their last periodic checkpoint stays)")
+            runner.kill()
+        while queue and runner.running() < runner.capacity and not stop.requested:
+            planned = queue.popleft()
+            if planned.state.status == "stale":
+                supersede(planned.folder)
+                counts.rerun += 1
+            runner.start(planned.job, planned.folder)
+        for job, outcome in runner.wait(_WAIT):
+            _record(out, job, outcome)
+            ended += 1
+            status = outcome["status"]
+            setattr(counts, status, getattr(counts, status) + 1)
+            echo(_line(ended, len(todo), job, outcome))
 
 
 def run_suite(
@@ -177,40 +197,64 @@ def run_suite(
     backend: str = "local",
     workers: int | None = None,
     address: str | None = None,
+    threads: int = 1,
     echo: Callable[[str], None] = print,
-) -> dict[str, int]:
-    """Run the unfinished jobs of ``suite`` into ``out``; returns counts by status.
+) -> SweepCounts:
+    """Run the jobs of ``suite`` that ``out`` does not hold yet; returns what happened.
 
     Args:
-        suite: the suite.
+        suite: the suite (:func:`~acrl_bench.suite.find_suite`, :func:`~acrl_bench.load_suite`).
         out: output folder (shared by all workers: a cluster needs a shared filesystem
             for the run folders; results come back to the driver, which writes them).
         backend: ``"local"`` or ``"ray"``.
-        workers: parallel jobs (local) or CPUs of a local Ray instance; default: CPU count.
+        workers: jobs at once (local) or CPUs of a local Ray instance; default: the CPU
+            count (a Ray cluster: its CPUs).
         address: a Ray cluster's address (``ray://host:10001`` or ``auto``).
+        threads: torch threads per job.
         echo: where progress lines go.
+
+    Raises:
+        SuiteError: a job that cannot work; nothing was created.
+        SweepInterrupted: Ctrl-C; running jobs saved a checkpoint, finished ones are
+            recorded (``.counts`` says how many); call again to continue.
+
+    Example:
+        >>> import tempfile
+        >>> from acrl_bench import load_suite
+        >>> suite = load_suite("demo", {"seeds": 1, "eval_episodes": 1,
+        ...     "tasks": [{"env": "ACRL/ReacherL2-v0"}],
+        ...     "methods": [{"label": "SAC", "algo": "sac", "steps": 60,
+        ...                  "hyperparams": {"learning_starts": 50, "batch_size": 16}}]})
+        >>> counts = run_suite(suite, tempfile.mkdtemp(), workers=1, echo=lambda line: None)
+        >>> counts.done, counts.failed
+        (1, 0)
     """
     if backend not in BACKENDS:
         raise BenchError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if workers is not None:
+        check_count("workers", workers, flag="-j/--jobs")
+    check_count("threads", threads, flag="--threads")
     out = Path(out).resolve()
-    todo = [
-        (job, str(job_dir(out, job)))
-        for job in suite.jobs
-        if not (job_dir(out, job) / RESULT_FILE).exists()
-    ]
-    counts = {"skipped": len(suite.jobs) - len(todo), "done": 0, "failed": 0}
+    todo, finished = plan(suite, out, echo)
+    counts = SweepCounts(total=len(suite.jobs), skipped=finished)
     echo(
-        f"{suite.name}: {len(suite.jobs)} jobs, {counts['skipped']} already finished, "
-        f"{len(todo)} to run on {backend}"
+        f"{suite.name}: {counts.total} jobs, {finished} already finished, {len(todo)} to run "
+        f"on {backend}"
     )
     if not todo:
         return counts
-    workers = workers or os.cpu_count() or 1
-    for job, outcome in BACKENDS[backend](todo, workers, address=address):
-        _record(out, job, outcome)
-        counts[outcome["status"]] += 1
-        tail = "" if outcome["status"] == "done" else f": {outcome['error']}"
-        echo(
-            f"[{counts['done'] + counts['failed']}/{len(todo)}] {job.key} {outcome['status']}{tail}"
+    capacity = workers if backend == "ray" else (workers or os.cpu_count() or 1)
+    runner = BACKENDS[backend](capacity, threads=threads, address=address)
+    with StopRequest() as stop:
+        try:
+            _drive(runner, todo, out, stop, counts, echo)
+        finally:
+            runner.close()
+    if stop.requested:
+        raise SweepInterrupted(
+            f"stopped by Ctrl-C: {counts.done} jobs finished and recorded, {counts.interrupted} "
+            f"interrupted with a checkpoint, {counts.cancelled} not started; run the sweep "
+            "again with the same settings to continue",
+            counts,
         )
     return counts
