@@ -23,8 +23,18 @@ def run(script: str, output: Path, *args: str) -> str:
 def test_projection_benchmark_writes_a_row_per_instance(tmp_path):
     table = run("projection.py", tmp_path / "p.md", "--repeats", "20")
     rows = [line for line in table.splitlines() if line.startswith("| ") and "family" not in line]
-    assert len(rows) == 16
+    assert len(rows) == 28  # 16 of the core families, 12 of the families of issue 18
     assert any(line.startswith("| power | 6 |") and "*" in line for line in rows)
+    for family in ("slew-rate", "simplex", "capped-simplex (u(s))", "psd (3x3)"):
+        row = next(line for line in rows if line.startswith(f"| {family} |"))
+        assert float(row.rstrip(" |").split(" | ")[-1]) > 0  # the batch-of-64 column
+
+
+def test_wrapper_overhead_benchmark_compares_vector_and_per_env_wrappers(tmp_path):
+    table = run("wrapper_overhead.py", tmp_path / "w.md", "--parts", "3", "--vector-steps", "40")
+    for env in ("Gymnasium SyncVectorEnv", "SB3 DummyVecEnv"):
+        for n in (16, 64):
+            assert f"| {env} | {n} |" in table
 
 
 def test_tasks_benchmark_covers_every_registered_task(tmp_path):

@@ -15,9 +15,13 @@ through plugins::
     (True, 'closed-form')
 
 Enforcement: :func:`wrap` and the wrappers in :mod:`acrl_wrappers.wrappers`
-(:class:`ProjectAction`, :class:`RejectAction`, :class:`AutoMDP`, :class:`ConstraintMonitor`);
+(:class:`ProjectAction`, :class:`RejectAction`, :class:`AutoMDP`, :class:`ConstraintMonitor`;
+:class:`PreviousAction` and :class:`ObserveParameters` put what a constraint reads into the
+observation); for vector envs :class:`VectorProjectAction`, :class:`VectorRejectAction`,
+:class:`VectorConstraintMonitor` (SB3 ``VecEnv`` versions in :mod:`acrl_wrappers.sb3`);
 SB3 glue (callbacks, replay buffers) in :mod:`acrl_wrappers.sb3`, imported on first use.
-Constraints: :class:`Constraint` and the families in :mod:`acrl_wrappers.constraints`.
+Constraints: :class:`Constraint` and the families in :mod:`acrl_wrappers.constraints`
+(state-dependent parameters: :class:`StateParameter`).
 Projection: :func:`make_projector` and :mod:`acrl_wrappers.projection`.
 Plugins: :data:`hookimpl`, :func:`list_plugins`, :func:`list_constraints`
 (hooks in :mod:`acrl_wrappers.hookspecs`). Errors: :mod:`acrl_wrappers.errors`.
@@ -30,12 +34,17 @@ from acrl_wrappers.constraints import (
     DEFAULT_TOL,
     BallConstraint,
     BoxConstraint,
+    CappedSimplexConstraint,
     Constraint,
     IntersectionConstraint,
     LinearConstraint,
     PositivePowerConstraint,
     PowerConstraint,
+    PSDConstraint,
     QuadraticConstraint,
+    SimplexConstraint,
+    SlewRateConstraint,
+    StateParameter,
     StateWeights,
     SumBandConstraint,
 )
@@ -52,6 +61,7 @@ from acrl_wrappers.errors import (
     ProjectionError,
     SamplingError,
     SpecError,
+    StateParameterError,
     UnknownConstraintError,
     UnknownNameError,
     UnknownProjectorError,
@@ -74,8 +84,14 @@ from acrl_wrappers.projection import (
 from acrl_wrappers.wrappers import (
     AutoMDP,
     ConstraintMonitor,
+    ConstraintParameterSource,
+    ObserveParameters,
+    PreviousAction,
     ProjectAction,
     RejectAction,
+    VectorConstraintMonitor,
+    VectorProjectAction,
+    VectorRejectAction,
     find_constraint,
     wrap,
 )
@@ -94,11 +110,13 @@ __all__ = [
     "AutoMDP",
     "BallConstraint",
     "BoxConstraint",
+    "CappedSimplexConstraint",
     # projection
     "ClosedFormProjector",
     "Constraint",
     "ConstraintError",
     "ConstraintMonitor",
+    "ConstraintParameterSource",
     "ConstraintViolationError",
     "DuplicateNameError",
     "EmptyFeasibleSetError",
@@ -108,10 +126,13 @@ __all__ = [
     "LinearConstraint",
     "NonlinearProjector",
     "OSQPProjector",
+    "ObserveParameters",
+    "PSDConstraint",
     "PluginError",
     "PluginLoadWarning",
     "PositivePowerConstraint",
     "PowerConstraint",
+    "PreviousAction",
     "ProjectAction",
     "ProjectionError",
     "ProjectionInfo",
@@ -119,12 +140,19 @@ __all__ = [
     "QuadraticConstraint",
     "RejectAction",
     "SamplingError",
+    "SimplexConstraint",
+    "SlewRateConstraint",
     "SpecError",
+    "StateParameter",
+    "StateParameterError",
     "StateWeights",
     "SumBandConstraint",
     "UnknownConstraintError",
     "UnknownNameError",
     "UnknownProjectorError",
+    "VectorConstraintMonitor",
+    "VectorProjectAction",
+    "VectorRejectAction",
     "find_constraint",
     # plugins
     "hookimpl",

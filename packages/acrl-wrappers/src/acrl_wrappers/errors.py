@@ -6,6 +6,8 @@ the problem, the value received and what to do about it.
 - :class:`AcrlError` — base class of every acrl exception.
 - :class:`ConstraintError` — invalid constraint parameters (negative radius, bad shape).
 - :class:`EmptyFeasibleSetError` — the parameters admit no feasible action.
+- :class:`StateParameterError` — a state-dependent parameter is invalid in one state
+  (a negative radius, ``low(s) > high(s)``, an unreachable total); names the state.
 - :class:`InvalidActionError` / :class:`InvalidObservationError` — wrong shape, dtype,
   NaN or inf passed to a constraint or projector.
 - :class:`SpecError` — a malformed constraint spec or an unexpected parameter.
@@ -40,6 +42,7 @@ __all__ = [
     "ProjectionError",
     "SamplingError",
     "SpecError",
+    "StateParameterError",
     "UnknownConstraintError",
     "UnknownNameError",
     "UnknownProjectorError",
@@ -56,6 +59,16 @@ class ConstraintError(AcrlError, ValueError):
 
 class EmptyFeasibleSetError(ConstraintError):
     """The constraint's parameters admit no feasible action."""
+
+
+class StateParameterError(ConstraintError):
+    """A state-dependent parameter took an invalid value in a given state.
+
+    Raised by ``violation``, ``contains`` and projections (so by the enforcement wrappers
+    before anything is executed) when, for example, a radius read from the observation is
+    negative or bounds read from it cross; the message names the parameter, the
+    observation entries it read and their values.
+    """
 
 
 class InvalidActionError(AcrlError, ValueError):

@@ -162,7 +162,7 @@ def list_constraints() -> list[dict[str, Any]]:
     Example:
         >>> import acrl_wrappers as acrl
         >>> [c["name"] for c in acrl.list_constraints() if c["plugin"] == "acrl.constraints"][:3]
-        ['ball', 'box', 'intersection']
+        ['ball', 'box', 'capped-simplex']
     """
     return [
         {

@@ -4,7 +4,9 @@
   ``halfcheetah-o20``, ``hopper-m10``, ... the Kasaura set) and the three families they
   need beyond acrl's core (:class:`TipSpeedConstraint`, :class:`AngleMomentConstraint`,
   :class:`SineWeightedBall`).
-- :mod:`acrl_mujoco.envs` — :class:`HopperVelEnv` (ARAM's HopperVel reward) and
+- :mod:`acrl_mujoco.envs` — :class:`HopperVelEnv` (ARAM's HopperVel reward),
+  ``make_half_cheetah_slew`` (HalfCheetah-v5 observing its previous action, for
+  ``ACRL/HalfCheetahSlew-v0``) and
   Gymnasium's HalfCheetah v4/v5 compiled without MuJoCo's ``settotalmass`` warning.
 - :mod:`acrl_mujoco.velocity` — :class:`VelocityCost` and the ``Safe*Velocity-v1`` tasks.
 - :mod:`acrl_mujoco.plugin` — the hook implementations (entry point ``mujoco``).

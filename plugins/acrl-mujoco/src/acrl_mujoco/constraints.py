@@ -37,10 +37,11 @@ from acrl_wrappers import (
     PositivePowerConstraint,
     PowerConstraint,
     QuadraticConstraint,
+    SlewRateConstraint,
     StateWeights,
 )
-from acrl_wrappers._arrays import FloatArray, float_scalar, index_list
-from acrl_wrappers.constraints.base import DEFAULT_TOL, infer_dim
+from acrl_wrappers.constraints.base import DEFAULT_TOL
+from acrl_wrappers.constraints.helpers import FloatArray, float_scalar, index_list, infer_dim
 from acrl_wrappers.projection.euclidean import project_slab_box
 from acrl_wrappers.projection.qp import QPForm, QPValues
 
@@ -357,6 +358,12 @@ NAMED_CONSTRAINTS: dict[str, tuple[Callable[..., Constraint], tuple[str, ...], s
         _power_and_sine("11:17", "2:8"),
         ("W+O+S",),
         f"Walker2d: sum |w a| <= 10 and sum sin(t)^2 a^2 <= 0.1, t = obs[2:8] {_KASAURA}",
+    ),
+    # acrl's own: an actuator rate limit, the previous action observed (PreviousAction)
+    "halfcheetah-slew02": (
+        partial(SlewRateConstraint, delta=0.2, prev_index="17:23"),
+        ("HC+Slew_0.2",),
+        "HalfCheetah: |a_t - a_{t-1}| <= 0.2 per component, a_{t-1} = obs[17:23]",
     ),
 }
 """Named constraint -> (factory, aliases with the papers' tags, one-line description)."""

@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import mujoco
 from gymnasium.envs.mujoco import half_cheetah_v4, half_cheetah_v5
 from gymnasium.envs.mujoco.hopper_v5 import HopperEnv
 from gymnasium.envs.mujoco.mujoco_env import MujocoEnv
 
-__all__ = ["HalfCheetahV4Env", "HalfCheetahV5Env", "HopperVelEnv", "compile_model"]
+from acrl_wrappers import PreviousAction
+
+__all__ = [
+    "HalfCheetahV4Env",
+    "HalfCheetahV5Env",
+    "HopperVelEnv",
+    "compile_model",
+    "make_half_cheetah_slew",
+]
 
 
 def compile_model(path: str) -> mujoco.MjModel:
@@ -87,6 +96,26 @@ class HalfCheetahV4Env(_CompiledQuietly, half_cheetah_v4.HalfCheetahEnv):
         >>> obs.shape, env.action_space.shape
         ((17,), (6,))
     """
+
+
+def make_half_cheetah_slew(**kwargs: Any) -> gym.Env[Any, Any]:
+    """HalfCheetah-v5 whose observation ends with the previous executed action.
+
+    The env of ``ACRL/HalfCheetahSlew-v0``: :class:`HalfCheetahV5Env` under
+    :class:`acrl_wrappers.PreviousAction`, so ``obs[17:23]`` is ``a_{t-1}`` (zeros after a
+    reset) and the slew limit ``|a_t - a_{t-1}| <= 0.2`` is a state-dependent constraint
+    (``halfcheetah-slew02``) the agent can see.
+
+    Args:
+        **kwargs: HalfCheetah-v5's keyword arguments.
+
+    Example:
+        >>> env = make_half_cheetah_slew()
+        >>> obs, _ = env.reset(seed=0)
+        >>> obs.shape, env.action_index, obs[17:].tolist()
+        ((23,), '17:23', [0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    """
+    return PreviousAction(HalfCheetahV5Env(**kwargs))
 
 
 class HopperVelEnv(HopperEnv):

@@ -28,10 +28,10 @@ from acrl_wrappers._arrays import (
     as_single_obs,
     float_scalar,
     float_vector,
-    index_list,
-    index_selector,
     raise_non_finite,
 )
+from acrl_wrappers.constraints.helpers import infer_dim, log_unit_ball_volume, uniform_in_ball
+from acrl_wrappers.constraints.state import StateParameter, StateWeights
 from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError, SamplingError
 
 if TYPE_CHECKING:
@@ -40,13 +40,16 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TOL",
     "Constraint",
+    "StateParameter",
     "StateWeights",
     "constraint_from_spec",
     "infer_dim",
     "log_unit_ball_volume",
-    "set_spec_resolver",
     "uniform_in_ball",
 ]
+# Public: everything in __all__ (also exported by acrl_wrappers.constraints).
+# Internal: set_spec_resolver (wired up by acrl_wrappers.factories) and every name with
+# a leading underscore.
 
 DEFAULT_TOL = 1e-6
 """Default feasibility tolerance on the violation (sum of positive parts)."""
@@ -54,95 +57,6 @@ DEFAULT_TOL = 1e-6
 _SAMPLE_BATCH = 4096
 _SAMPLE_MAX_DRAWS = 2_000_000
 _SAMPLE_SLACK = 1e-12  # rounding on equality-like sets (a zero-width band); 0 elsewhere
-
-
-def infer_dim(dim: int | None, **candidates: Any) -> int:
-    """Infer the action dimension from ``dim`` and vector-valued parameters.
-
-    Each candidate that is a sequence contributes its length; all must agree.
-
-    Raises:
-        ConstraintError: when nothing gives the dimension or two sources disagree.
-    """
-    sizes: dict[str, int] = {}
-    if dim is not None:
-        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
-            raise ConstraintError(f"`dim` must be a positive integer, got {dim!r}")
-        sizes["dim"] = int(dim)
-    for name, value in candidates.items():
-        if value is None or isinstance(value, str | slice):
-            if isinstance(value, str | slice):
-                sizes[name] = len(index_list(value, name))
-            continue
-        shape = np.shape(value)
-        if len(shape) >= 1:
-            sizes[name] = shape[-1] if name in ("A", "Q") else shape[0]
-    if not sizes:
-        raise ConstraintError(
-            "cannot tell the action dimension: pass `dim` or a vector-valued parameter"
-        )
-    if len(set(sizes.values())) > 1:
-        detail = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        raise ConstraintError(f"parameters disagree on the action dimension: {detail}")
-    return next(iter(sizes.values()))
-
-
-class StateWeights:
-    """Per-action weights ``w(s) = weights * obs[weight_index]``, constant when no index is given.
-
-    Args:
-        dim: action dimension.
-        weights: constant multiplier (scalar or length ``dim``), default 1.
-        weight_index: observation indices that hold the state-dependent part
-            (list, ``range``, slice or ``"11:17"``), or ``None`` for constant weights.
-
-    Example:
-        >>> w = StateWeights(2, weights=[1.0, -2.0], weight_index="3:5")
-        >>> w(np.array([[0.0, 0.0, 0.0, 1.5, 0.5]])).tolist()
-        [[1.5, -1.0]]
-    """
-
-    def __init__(self, dim: int, weights: Any = None, weight_index: Any = None) -> None:
-        self.scale = float_vector(1.0 if weights is None else weights, dim, "weights")
-        self.index = None if weight_index is None else index_list(weight_index, "weight_index")
-        if self.index is not None and len(self.index) != dim:
-            raise ConstraintError(
-                f"`weight_index` selects {len(self.index)} observation entries but the "
-                f"action has {dim} dimensions; give one index per action dimension"
-            )
-        self._selector = None if self.index is None else index_selector(self.index)
-        self._unit_scale = bool(np.all(self.scale == 1.0))
-        self.obs_dim = 0 if self.index is None else max(self.index) + 1
-        self._constant = self.scale.reshape(1, dim)
-        self._constant_list: list[float] = self.scale.tolist()
-
-    @property
-    def state_dependent(self) -> bool:
-        """Whether the weights are read from the observation."""
-        return self.index is not None
-
-    def __call__(self, obs: FloatArray | None) -> FloatArray:
-        """Weights for a ``(N, k)`` (or ``(1, k)``) observation batch, shape ``(N or 1, dim)``."""
-        if self._selector is None or obs is None:
-            return self._constant
-        picked = obs[:, self._selector]
-        return picked if self._unit_scale else picked * self.scale
-
-    def row(self, obs: FloatArray | None) -> list[float]:
-        """Weights for one ``(k,)`` observation as a list of floats (fast path)."""
-        if self._selector is None or obs is None:
-            return self._constant_list
-        picked = obs[self._selector]
-        return picked.tolist() if self._unit_scale else (picked * self.scale).tolist()
-
-    def params(self) -> dict[str, Any]:
-        """JSON-able parameters (``weights`` omitted when all ones)."""
-        out: dict[str, Any] = {}
-        if not self._unit_scale:
-            out["weights"] = self.scale.tolist()
-        if self.index is not None:
-            out["weight_index"] = list(self.index)
-        return out
 
 
 class Constraint(abc.ABC):
@@ -187,8 +101,43 @@ class Constraint(abc.ABC):
         uniform = np.all(self.low == self.low[0]) and np.all(self.high == self.high[0])
         self._uniform_box = (self._low_list[0], self._high_list[0]) if uniform else None
         self.obs_dim = 0
-        """Number of observation entries the constraint reads (0 when state-independent)."""
+        """Highest observation index the constraint reads + 1 (0 when state-independent)."""
         self._obs_indices: list[int] | None = None
+        self._hooks: dict[str, list[int]] = {}
+
+    def _reads(self, *sources: StateParameter | StateWeights | None) -> None:
+        """Set :attr:`obs_dim`, :attr:`obs_indices` and :attr:`hook_parameters` from sources.
+
+        Families call it at the end of ``__init__`` with every parameter that may read
+        the observation (``None`` and constant parameters are skipped).
+        """
+        indices = {i for s in sources if s is not None and s.index for i in s.index}
+        self.obs_dim = max(indices) + 1 if indices else 0
+        self._obs_indices = sorted(indices)
+        for s in sources:
+            hook = getattr(s, "hook", None)
+            if hook is not None and s is not None and s.index:
+                known = self._hooks.setdefault(hook, list(s.index))
+                if known != list(s.index):
+                    raise ConstraintError(
+                        f"hook {hook!r} is read at obs{known} and at obs{list(s.index)}; "
+                        "give every parameter that reads it the same index"
+                    )
+
+    @property
+    def hook_parameters(self) -> dict[str, list[int]]:
+        """Values the env supplies through its hook: name -> observation indices they occupy.
+
+        Empty unless a parameter was given as ``{"index": ..., "hook": name}``; see
+        :class:`~acrl_wrappers.ObserveParameters`.
+
+        Example:
+            >>> import acrl_wrappers as acrl
+            >>> c = acrl.make_constraint("ball", radius={"index": 4, "hook": "reach"}, dim=2)
+            >>> c.hook_parameters, c.obs_dim
+            ({'reach': [4]}, 5)
+        """
+        return {k: list(v) for k, v in self._hooks.items()}
 
     @property
     def obs_indices(self) -> list[int]:
@@ -246,6 +195,15 @@ class Constraint(abc.ABC):
     def has_closed_form(self) -> bool:
         """Whether :meth:`project_closed_form` answers every input."""
         return False
+
+    def project_closed_form_batch(self, actions: FloatArray, obs: FloatArray | None) -> Any:
+        """Exact projections of float64 ``(N, dim)`` actions (``(N, k)`` or ``(1, k)`` obs).
+
+        Optional: vectorised closed forms (box, round ball, simplices, PSD) return the
+        ``(N, dim)`` projections in one numpy pass, which the batched projection and the
+        vector-env wrappers use; the default ``None`` makes callers project row by row.
+        """
+        return None
 
     def qp_form(self) -> QPForm | None:
         """The set as linear rows over the action and auxiliary variables, or ``None``."""
@@ -326,10 +284,19 @@ class Constraint(abc.ABC):
         return total
 
     def _violation(self, a: FloatArray, obs: FloatArray | None) -> FloatArray:
-        """Violation of validated float64 batches (no checks; used on hot paths)."""
+        """Violation of validated float64 batches (no checks; used on hot paths).
+
+        Never negative; NaN or inf in the input gives a non-finite result.
+        """
+        rows = self.rows(a, obs)
+        box = self._uniform_box
+        if box is not None and a.size and box[0] <= a.min() and a.max() <= box[1]:
+            # every action inside a uniform box (the common case): only the rows count
+            if rows.shape[1] == 1:
+                return np.maximum(rows[:, 0], 0.0)
+            return np.maximum(rows, 0.0).sum(axis=1) if rows.shape[1] else np.zeros(a.shape[0])
         total = np.maximum(a - self.high, 0.0).sum(axis=1)
         total += np.maximum(self.low - a, 0.0).sum(axis=1)
-        rows = self.rows(a, obs)
         if rows.shape[1]:
             total += np.maximum(rows, 0.0).sum(axis=1)
         return total
@@ -461,18 +428,6 @@ def constraint_from_spec(value: Any) -> Constraint:
     if _spec_resolver is None:  # pragma: no cover - acrl_wrappers/__init__ always sets it
         raise ConstraintError("import acrl_wrappers before building constraints from specs")
     return _spec_resolver(value)
-
-
-def uniform_in_ball(rng: np.random.Generator, n: int, dim: int) -> FloatArray:
-    """``n`` points uniform in the unit ball of ``R^dim``."""
-    direction = rng.standard_normal((n, dim))
-    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    return direction * rng.uniform(size=(n, 1)) ** (1.0 / dim)
-
-
-def log_unit_ball_volume(dim: int) -> float:
-    """Log-volume of the unit ball of ``R^dim``."""
-    return dim / 2 * math.log(math.pi) - math.lgamma(dim / 2 + 1)
 
 
 def _compact(values: FloatArray) -> float | list[float]:

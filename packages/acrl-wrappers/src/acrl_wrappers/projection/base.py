@@ -15,6 +15,7 @@ from acrl_wrappers._arrays import (
     as_obs_batch,
     as_single_action,
     as_single_obs,
+    raise_non_finite,
 )
 from acrl_wrappers.errors import InvalidActionError, InvalidObservationError, ProjectionError
 
@@ -169,18 +170,89 @@ class Projector(abc.ABC):
     ) -> tuple[FloatArray, FloatArray]:
         """Project each row of ``(N, dim)`` actions (with one or ``N`` observations).
 
+        One batched ``violation`` call finds the infeasible rows, which are projected
+        together (in one numpy pass where the family has a batched closed form).
+
         Returns:
             ``(feasible_actions, distances)``, float64 ``(N, dim)`` and ``(N,)``.
+
+        Raises:
+            ProjectionError: a row could not be projected (nothing is returned).
+
+        Example:
+            >>> import acrl_wrappers as acrl
+            >>> proj = acrl.make_projector(acrl.make_constraint("box", dim=2))
+            >>> x, d = proj.project_batch([[2.0, 0.0], [0.5, 0.5]])
+            >>> x.tolist(), d.tolist()
+            ([[1.0, 0.0], [0.5, 0.5]], [1.0, 0.0])
         """
         a, _ = as_action_batch(actions, self.constraint.dim)
         o = as_obs_batch(obs, self.constraint.obs_dim, a.shape[0])
-        out = np.empty_like(a)
-        dist = np.empty(a.shape[0])
-        for i in range(a.shape[0]):
-            row_obs = None if o is None else o[min(i, o.shape[0] - 1)]
-            out[i], info = self.project(a[i], row_obs)
-            dist[i] = info.distance
-        return out, dist
+        violation = self.constraint._violation(a, o)
+        if not math.isfinite(violation.max(initial=0.0)):  # NaN and inf reach the maximum
+            raise_non_finite(a, o)
+        return self.project_batch_checked(a, o, violation)
+
+    def project_batch_checked(
+        self, actions: FloatArray, obs: FloatArray | None, violation: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`project_batch` for input already checked by the constraint.
+
+        Args:
+            actions: float64 ``(N, dim)`` actions (not modified).
+            obs: float64 ``(N, k)`` or ``(1, k)`` observations, or ``None``.
+            violation: their ``(N,)`` violations (one batched ``violation`` call).
+
+        Returns:
+            ``(feasible_actions, distances)``: rows within ``tol`` unchanged, the others
+            projected and each checked against the constraint.
+
+        Raises:
+            ProjectionError: a projection failed or landed outside ``tol`` (the message
+                names the first such row); callers may then fall back row by row.
+        """
+        c = self.constraint
+        n = actions.shape[0]
+        rows = np.flatnonzero(violation > c.tol)
+        self.calls += n
+        if not rows.size:
+            return actions.copy(), np.zeros(n)
+        self.solves += rows.size
+        every = rows.size == n  # all infeasible: no indexing needed
+        given = actions if every else actions[rows]
+        sub = None if obs is None else (obs if every or obs.shape[0] == 1 else obs[rows])
+        try:
+            x = np.asarray(self._project_rows(given, sub), dtype=np.float64)
+            after = c._violation(x, sub) if x.shape == (rows.size, c.dim) else None
+            if after is None or not after.max() <= c.tol:  # also catches NaN
+                worst = "malformed" if after is None else f"{np.nanmax(after):.3g}"
+                raise ProjectionError(
+                    f"{self.name} batched projection ended {worst} outside the set "
+                    f"(tol {c.tol:g}); the actions were not used",
+                    status="inaccurate",
+                )
+        except ProjectionError:
+            self.failures += 1
+            raise
+        moved = x - given
+        moved_by = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+        if every:
+            return x, moved_by
+        out, distance = actions.copy(), np.zeros(n)
+        out[rows], distance[rows] = x, moved_by
+        return out, distance
+
+    def _project_rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
+        """Project infeasible ``(n, dim)`` rows; the default calls :meth:`_project` per row.
+
+        Projectors with a vectorised method override it (``obs`` is ``(n, k)``,
+        ``(1, k)`` or ``None``).
+        """
+        out = np.empty_like(actions)
+        for i in range(actions.shape[0]):
+            row_obs = None if obs is None else obs[min(i, obs.shape[0] - 1)]
+            out[i] = self._project(actions[i], row_obs)
+        return out
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.constraint!r})"

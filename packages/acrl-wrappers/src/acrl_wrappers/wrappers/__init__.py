@@ -5,8 +5,14 @@
   terminate or raise.
 - :class:`AutoMDP` — ARAM's augmented MDP: rejected actions are self-loops with a penalty.
 - :class:`ConstraintMonitor` — measure violations, change nothing.
-- :func:`wrap` — pick one by name; :func:`find_constraint` — the constraint of a wrapped
-  env or SB3 VecEnv.
+- :class:`PreviousAction` — the last executed action(s) in the observation (for
+  history-dependent limits such as ``slew-rate``).
+- :class:`ObserveParameters` — the env's hook values
+  (:class:`ConstraintParameterSource`) in the observation.
+- :mod:`~acrl_wrappers.wrappers.vector` — the same enforcement for a whole Gymnasium
+  ``VectorEnv`` or SB3 ``VecEnv``, one batched call per step.
+- :func:`wrap` — pick one by name (single env or vector env); :func:`find_constraint` —
+  the constraint of a wrapped env, vector env or SB3 VecEnv.
 
 Every wrapper writes ``info["cost"]``, ``info["constraint"]`` and (except the monitor)
 ``info["reward_vector"]``; see :mod:`acrl_wrappers.wrappers.base`.
@@ -18,24 +24,40 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-import gymnasium as gym
-
 from acrl_wrappers.constraints.base import Constraint
 from acrl_wrappers.errors import ConstraintError
+from acrl_wrappers.factories import make_constraint
 from acrl_wrappers.wrappers.auto_mdp import AutoMDP
 from acrl_wrappers.wrappers.base import ConstraintLike, ConstraintWrapper, Enforcement
 from acrl_wrappers.wrappers.constraint_monitor import ConstraintMonitor
+from acrl_wrappers.wrappers.observe_parameters import ConstraintParameterSource, ObserveParameters
+from acrl_wrappers.wrappers.previous_action import PreviousAction
 from acrl_wrappers.wrappers.project_action import ProjectAction
 from acrl_wrappers.wrappers.reject_action import RejectAction
+from acrl_wrappers.wrappers.vector import (
+    VectorConstraintMonitor,
+    VectorProjectAction,
+    VectorRejectAction,
+    is_sb3_vec_env,
+    is_vector_env,
+    vector_wrappers_for,
+    wrap_vector,
+)
 
 __all__ = [
     "ENFORCEMENTS",
     "AutoMDP",
     "ConstraintMonitor",
+    "ConstraintParameterSource",
     "ConstraintWrapper",
     "Enforcement",
+    "ObserveParameters",
+    "PreviousAction",
     "ProjectAction",
     "RejectAction",
+    "VectorConstraintMonitor",
+    "VectorProjectAction",
+    "VectorRejectAction",
     "find_constraint",
     "wrap",
 ]
@@ -57,10 +79,14 @@ _ALIASES = {
 }
 
 
-def wrap(
-    env: gym.Env[Any, Any], constraint: ConstraintLike, enforce: str = "project", **options: Any
-) -> ConstraintWrapper:
+def wrap(env: Any, constraint: ConstraintLike, enforce: str = "project", **options: Any) -> Any:
     """Wrap ``env`` so that ``constraint`` is enforced the way ``enforce`` names.
+
+    ``env`` may be a Gymnasium env, a Gymnasium ``VectorEnv`` or an SB3 ``VecEnv``; for
+    the vector kinds the result checks and projects all sub-envs in one batched call
+    (:mod:`acrl_wrappers.wrappers.vector`; ``"automdp"`` is refused there, with the sound
+    alternatives). When the constraint reads hook values the env's observation lacks, an
+    :class:`ObserveParameters` is put beneath the wrapper.
 
     Args:
         env: the env (its action space must match the constraint).
@@ -78,12 +104,38 @@ def wrap(
         >>> env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1}, enforce="automdp")
         >>> type(env).__name__, env.constraint.family
         ('AutoMDP', 'box')
+        >>> envs = gym.make_vec("Pendulum-v1", num_envs=4, vectorization_mode="sync")
+        >>> type(acrl.wrap(envs, {"name": "box", "dim": 1}, enforce="reject")).__name__
+        'VectorRejectAction'
     """
     key = _ALIASES.get(enforce.lower(), enforce.lower()) if isinstance(enforce, str) else enforce
     if key not in ENFORCEMENTS:
         raise ConstraintError(f"unknown enforce={enforce!r}; choose one of {sorted(ENFORCEMENTS)}")
-    wrapper = ENFORCEMENTS[key]
-    accepted = [p for p in inspect.signature(wrapper).parameters if p not in ("env", "constraint")]
+    vector = is_vector_env(env) or is_sb3_vec_env(env)
+    if vector and key != "automdp":
+        _check_options(vector_wrappers_for(env), key, options)
+        return wrap_vector(env, constraint, key, **options)
+    if vector:
+        return wrap_vector(env, constraint, key)  # refused with the alternatives
+    _check_options(ENFORCEMENTS, key, options)
+    c = make_constraint(constraint)
+    if c.hook_parameters and _obs_size(env) < c.obs_dim:
+        env = ObserveParameters.for_constraint(env, c)
+    return ENFORCEMENTS[key](env, c, **options)
+
+
+def _obs_size(env: Any) -> int:
+    shape = getattr(env.observation_space, "shape", None)
+    return int(shape[0]) if shape else 0
+
+
+def _check_options(
+    wrappers: dict[str, Callable[..., Any]], key: str, options: dict[str, Any]
+) -> None:
+    """Raise :class:`ConstraintError` for options the chosen wrapper does not take."""
+    wrapper = wrappers[key]
+    skip = ("env", "venv", "constraint")
+    accepted = [p for p in inspect.signature(wrapper).parameters if p not in skip]
     unexpected = sorted(set(options) - set(accepted))
     if unexpected:
         owners = {
@@ -96,11 +148,10 @@ def wrap(
             f"option(s) {unexpected} do not apply to enforce={key!r} "
             f"({wrapper.__name__} takes {accepted}){hint}"
         )
-    return wrapper(env, constraint, **options)
 
 
 def find_constraint(env: Any, *, wrapper_only: bool = False) -> Constraint:
-    """The constraint an acrl wrapper enforces on ``env`` (a Gymnasium env or an SB3 VecEnv).
+    """The constraint an acrl wrapper enforces on ``env`` (an env, a vector env or an SB3 VecEnv).
 
     Without a wrapper, the constraint a registered task carries when made with
     ``enforce="none"`` (its ``task_constraint``), so methods find it either way;
@@ -129,9 +180,12 @@ def find_constraint(env: Any, *, wrapper_only: bool = False) -> Constraint:
 
 
 def _env_attr(env: Any, name: str) -> Any:
-    """Attribute ``name`` of an env's wrappers (an SB3 VecEnv's first env), or ``None``."""
+    """Attribute ``name`` of an env's wrappers (a vector env's own, else its first sub-env's)."""
+    own = getattr(env, name, None) if is_vector_env(env) or is_sb3_vec_env(env) else None
+    if isinstance(own, Constraint):  # a vector wrapper (found through VecNormalize & co. too)
+        return own
     try:
-        if hasattr(env, "get_attr") and hasattr(env, "num_envs"):  # an SB3 VecEnv
+        if hasattr(env, "get_attr") and hasattr(env, "num_envs"):  # a vector env
             return env.get_attr(name)[0]
         return env.get_wrapper_attr(name)
     except AttributeError:

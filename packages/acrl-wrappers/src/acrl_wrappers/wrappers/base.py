@@ -40,7 +40,13 @@ from acrl_wrappers.factories import make_constraint, make_projector
 from acrl_wrappers.projection.base import Projector
 from acrl_wrappers.wrappers.faults import checked_projection, checked_safe_action, checked_violation
 
-__all__ = ["ConstraintWrapper", "Enforcement", "check_max_rejections", "constraint_info"]
+__all__ = [
+    "ConstraintWrapper",
+    "Enforcement",
+    "check_max_rejections",
+    "check_spaces",
+    "constraint_info",
+]
 
 ConstraintLike = Constraint | Mapping[str, Any] | str
 
@@ -78,6 +84,55 @@ def check_max_rejections(value: Any) -> int:
     return value
 
 
+def check_spaces(c: Constraint, action_space: Any, observation_space: Any) -> None:
+    """Check an env's (or a vector env's single) spaces against the constraint.
+
+    Raises:
+        ConstraintError: the action space is not a 1-D ``Box`` of the constraint's size,
+            the constraint's box reaches outside it, or the constraint reads more
+            observation entries than there are (for a hook parameter: says how to add it).
+    """
+    space = action_space
+    if not isinstance(space, spaces.Box) or len(space.shape) != 1:
+        raise ConstraintError(
+            f"acrl wrappers need a 1-D Box action space, got {space}; flatten the action "
+            "space first (gymnasium.wrappers.FlattenAction does)"
+        )
+    if space.shape[0] != c.dim:
+        raise ConstraintError(
+            f"the constraint acts on {c.dim}-D actions but the env's actions are "
+            f"{space.shape[0]}-D; pick the constraint made for this env"
+        )
+    if np.any(c.low < space.low - 1e-9) or np.any(c.high > space.high + 1e-9):
+        raise ConstraintError(
+            f"the constraint's box [{c.low.tolist()}, {c.high.tolist()}] reaches outside the "
+            f"action space [{space.low.tolist()}, {space.high.tolist()}]; pass low/high "
+            "matching the env"
+        )
+    if not c.obs_dim:
+        return
+    obs_space = observation_space
+    if not isinstance(obs_space, spaces.Box) or len(obs_space.shape) != 1:
+        raise ConstraintError(
+            f"the constraint reads the observation but the observation space is {obs_space}; "
+            "state-dependent constraints need a flat Box observation"
+        )
+    size = obs_space.shape[0]
+    if size < c.obs_dim:
+        missing = {k: v for k, v in c.hook_parameters.items() if max(v) >= size}
+        if missing:
+            raise ConstraintError(
+                f"the constraint reads the env's hook values {sorted(missing)} at obs{missing} "
+                f"but observations have {size} entries; wrap the env with "
+                f"acrl.ObserveParameters(env, {dict((k, len(v)) for k, v in missing.items())}) "
+                "or use acrl.wrap(env, constraint, ...), which does"
+            )
+        raise ConstraintError(
+            f"the constraint reads observation index {c.obs_dim - 1} but observations have "
+            f"{size} entries; check its indices (weight_index, index) against the env's layout"
+        )
+
+
 class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
     """Base class of the enforcement wrappers: the checks and bookkeeping they share.
 
@@ -99,36 +154,7 @@ class ConstraintWrapper(gym.Wrapper[Any, Any, Any, Any]):
 
     def _setup(self, constraint: ConstraintLike, projector: str | None) -> None:
         c = make_constraint(constraint)
-        space = self.env.action_space
-        if not isinstance(space, spaces.Box) or len(space.shape) != 1:
-            raise ConstraintError(
-                f"acrl wrappers need a 1-D Box action space, got {space}; flatten the action "
-                "space first (gymnasium.wrappers.FlattenAction does)"
-            )
-        if space.shape[0] != c.dim:
-            raise ConstraintError(
-                f"the constraint acts on {c.dim}-D actions but the env's actions are "
-                f"{space.shape[0]}-D; pick the constraint made for this env"
-            )
-        if np.any(c.low < space.low - 1e-9) or np.any(c.high > space.high + 1e-9):
-            raise ConstraintError(
-                f"the constraint's box [{c.low.tolist()}, {c.high.tolist()}] reaches outside the "
-                f"action space [{space.low.tolist()}, {space.high.tolist()}]; pass low/high "
-                "matching the env"
-            )
-        if c.obs_dim:
-            obs_space = self.env.observation_space
-            if not isinstance(obs_space, spaces.Box) or len(obs_space.shape) != 1:
-                raise ConstraintError(
-                    "the constraint reads the observation but the observation space is "
-                    f"{obs_space}; "
-                    "state-dependent constraints need a flat Box observation"
-                )
-            if obs_space.shape[0] < c.obs_dim:
-                raise ConstraintError(
-                    f"the constraint reads observation index {c.obs_dim - 1} but observations have "
-                    f"{obs_space.shape[0]} entries; check weight_index against the env's layout"
-                )
+        check_spaces(c, self.env.action_space, self.env.observation_space)
         self._constraint = c
         self._projector_name = projector
         self._projector: Projector | None = None

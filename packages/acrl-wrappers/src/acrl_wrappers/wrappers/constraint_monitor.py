@@ -29,6 +29,9 @@ class ConstraintMonitor(ConstraintWrapper, gym.utils.RecordConstructorArgs):
     inside another wrapper's fallback. With ``measure_distance`` the distance from an
     infeasible action to its projection is measured too (one projection per violation).
 
+    Vector version: :class:`~acrl_wrappers.VectorConstraintMonitor` (Gymnasium) and
+    ``acrl_wrappers.sb3.VecConstraintMonitor`` (SB3).
+
     At the end of an episode ``info["constraint_episode"]`` holds ``steps``,
     ``violations``, ``violation_rate`` and ``mean_distance`` of that episode;
     :attr:`violation_rate` and :attr:`mean_distance` cover every step since creation.

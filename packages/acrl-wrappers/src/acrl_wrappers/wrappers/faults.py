@@ -29,11 +29,18 @@ from acrl_wrappers.errors import (
     InvalidObservationError,
     PluginFaultError,
     ProjectionError,
+    StateParameterError,
 )
 from acrl_wrappers.plugins import default_host
 from acrl_wrappers.projection.base import Projector
 
-__all__ = ["checked_projection", "checked_safe_action", "checked_violation", "describe_object"]
+__all__ = [
+    "checked_projection",
+    "checked_safe_action",
+    "checked_violation",
+    "checked_violations",
+    "describe_object",
+]
 
 
 def describe_object(kind: str, name: str, obj: object) -> str:
@@ -66,12 +73,14 @@ def checked_violation(c: Constraint, values: list[float], obs: FloatArray | None
     Raises:
         InvalidObservationError: the observation is non-finite (the env's fault, not
             the constraint's).
+        StateParameterError: a state-dependent parameter is invalid in this state (a
+            negative radius, crossed bounds): bad input, named, not a plugin fault.
         PluginFaultError: the constraint raised, or returned something other than a
             finite number >= 0.
     """
     try:
         violation = c._violation_values(values, obs)
-    except InvalidObservationError:
+    except (InvalidObservationError, StateParameterError):
         raise
     except Exception as exc:
         if obs is not None and not np.isfinite(obs).all():
@@ -88,6 +97,48 @@ def checked_violation(c: Constraint, values: list[float], obs: FloatArray | None
             "was not executed"
         )
     return float(violation)
+
+
+def checked_violations(
+    c: Constraint, actions: FloatArray, obs: FloatArray | None, *, trusted: bool = False
+) -> FloatArray:
+    """The ``(N,)`` violations of finite float64 ``(N, dim)`` actions, or a named fault.
+
+    The batched counterpart of :func:`checked_violation` (one call for all sub-envs of a
+    vector env), with the same answers. ``trusted`` (for families using the base class's
+    batched violation, never negative) leaves the values to the caller, who checks that
+    their maximum is finite (one reduction instead of two).
+
+    Raises:
+        InvalidObservationError: a non-finite observation.
+        StateParameterError: a state-dependent parameter is invalid in some state.
+        PluginFaultError: the constraint raised, or returned anything but ``N`` finite
+            numbers >= 0.
+    """
+    try:
+        violation = c._violation(actions, obs)
+        if type(violation) is not np.ndarray or violation.dtype != np.float64:
+            violation = np.asarray(violation, dtype=np.float64)
+    except (InvalidObservationError, StateParameterError):
+        raise
+    except Exception as exc:
+        if obs is not None and not np.isfinite(obs).all():
+            raise InvalidObservationError("an observation contains NaN or inf") from exc
+        raise PluginFaultError(
+            f"{describe_object('constraint', _constraint_name(c), c)} raised "
+            f"{type(exc).__name__}: {exc} while checking {actions.shape[0]} actions; the step "
+            f"was not executed. {_constraint_hint(c, exc)}"
+        ) from exc
+    if violation.shape == (actions.shape[0],) and (trusted or np.all(violation >= 0.0)):
+        return violation  # np.all(... >= 0) is False for NaN
+    if obs is not None and not np.isfinite(obs).all():
+        raise InvalidObservationError("an observation contains NaN or inf")
+    raise PluginFaultError(
+        f"{describe_object('constraint', _constraint_name(c), c)} returned violations of "
+        f"shape {violation.shape} with minimum {np.nanmin(violation) if violation.size else None} "
+        f"for {actions.shape[0]} actions (it must be one finite number >= 0 per action); the "
+        "step was not executed"
+    )
 
 
 def _constraint_hint(c: Constraint, exc: Exception) -> str:

@@ -34,8 +34,11 @@ class ProjectAction(ConstraintWrapper, gym.utils.RecordConstructorArgs):
     reward instead of adding the published "+" variants' actor-loss penalty, which needs
     the algorithm's loss; it likewise teaches the policy to stay inside.
 
-    Vector envs: wrap each sub-env (``make_vec_env(..., wrapper_class=ProjectAction,
-    wrapper_kwargs=...)``); ``Monitor`` inside the wrapper then reports the task return.
+    Vector version: :class:`~acrl_wrappers.VectorProjectAction` (Gymnasium) and
+    ``acrl_wrappers.sb3.VecProjectAction`` (SB3), one batched call for all sub-envs, which
+    ``acrl.wrap(vector_env, ...)`` returns; or wrap each sub-env (``make_vec_env(...,
+    wrapper_class=ProjectAction, wrapper_kwargs=...)``, ``Monitor`` inside the wrapper
+    then reports the task return).
 
     Args:
         env: env with a 1-D ``Box`` action space.

@@ -51,7 +51,10 @@ class RejectAction(ConstraintWrapper, gym.utils.RecordConstructorArgs):
     :class:`~acrl_wrappers.InvalidActionError` rather than counting as a rejection.
     For ARAM's augmented MDP with a penalty objective, use :class:`AutoMDP`.
 
-    Vector envs: wrap each sub-env; ``Monitor`` inside the wrapper reports the task return.
+    Vector version: :class:`~acrl_wrappers.VectorRejectAction` (Gymnasium) and
+    ``acrl_wrappers.sb3.VecRejectAction`` (SB3) for ``on_reject="fallback"`` / ``"raise"``;
+    self-loops and termination need a wrapper per sub-env (``Monitor`` inside it reports
+    the task return).
 
     Args:
         env: env with a 1-D ``Box`` action space.

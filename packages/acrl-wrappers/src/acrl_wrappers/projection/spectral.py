@@ -1,0 +1,202 @@
+"""Projections onto the PSD / PD cone ``{X symmetric : lambda_min(X) >= eps}`` for matrix actions.
+
+A symmetric ``n x n`` matrix travels as a flat action in one of two layouts
+(:class:`SymmetricLayout`), both isometries so that the Euclidean distance between
+actions equals the Frobenius distance between matrices, which is what makes eigenvalue
+clipping the *exact* Euclidean projection:
+
+- ``"svec"`` (``n (n + 1) / 2`` entries): the upper triangle row by row, off-diagonal
+  entries times ``sqrt(2)``;
+- ``"full"`` (``n^2`` entries): the matrix row by row; an asymmetric action is first
+  replaced by its symmetric part (the nearest symmetric matrix).
+
+Eigenvalue clipping ``X = V diag(max(lambda, eps)) V^T`` is the projection onto the cone
+(Higham 1988, for the Frobenius norm). When the result leaves the action box, Dykstra's
+alternating projections between cone and box converge to the projection onto their
+intersection (to 1e-11 per entry), and a final step toward a strictly feasible ``diag``
+anchor makes the point feasible without moving it more than the remaining error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from acrl_wrappers._arrays import FloatArray
+from acrl_wrappers.errors import ConstraintError
+
+__all__ = ["SymmetricLayout", "clip_eigenvalues", "project_psd_box"]
+
+LAYOUTS = ("svec", "full")
+_DYKSTRA_ITERATIONS = 500
+_DYKSTRA_STOP = 1e-11
+_BOX_SLACK = 1e-12
+
+
+class SymmetricLayout:
+    """How a symmetric ``n x n`` matrix is flattened into an action.
+
+    Args:
+        n: matrix size (or ``None`` to infer it from ``dim``).
+        dim: action size (or ``None`` to infer it from ``n``).
+        layout: ``"svec"`` or ``"full"``.
+
+    Raises:
+        ConstraintError: ``n`` is not square (a pair of different sizes), ``dim`` fits no
+            ``n`` for the layout, or the two disagree.
+
+    Example:
+        >>> lay = SymmetricLayout(n=2)
+        >>> lay.dim, lay.to_matrix(np.array([[1.0, 2**0.5, 3.0]])).tolist()
+        (3, [[[1.0, 1.0], [1.0, 3.0]]])
+    """
+
+    def __init__(
+        self, n: int | tuple[int, int] | None = None, dim: int | None = None, layout: str = "svec"
+    ) -> None:
+        if layout not in LAYOUTS:
+            raise ConstraintError(f"`layout` must be one of {LAYOUTS}, got {layout!r}")
+        if isinstance(n, tuple | list):
+            if len(n) != 2 or n[0] != n[1]:
+                raise ConstraintError(
+                    f"a PSD action is a square n x n matrix, got shape {tuple(n)}; give n "
+                    "(the number of rows) for a square matrix"
+                )
+            n = int(n[0])
+        if n is None:
+            n = _size_from_dim(dim, layout)
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ConstraintError(f"`n` must be a positive integer, got {n!r}")
+        self.n, self.layout = int(n), layout
+        self.dim = self.n * (self.n + 1) // 2 if layout == "svec" else self.n * self.n
+        if dim is not None and dim != self.dim:
+            raise ConstraintError(
+                f"a {self.n} x {self.n} matrix in layout {layout!r} has {self.dim} entries, "
+                f"but dim={dim}; pass n={_size_from_dim(dim, layout, strict=False)} or the "
+                "matching dim"
+            )
+        iu = np.triu_indices(self.n)
+        self._iu = iu
+        self._scale = np.where(iu[0] == iu[1], 1.0, math.sqrt(2.0))
+        self.diagonal = (
+            np.flatnonzero(iu[0] == iu[1]) if layout == "svec" else np.arange(self.n) * (self.n + 1)
+        )
+        """Action indices of the diagonal entries."""
+
+    def to_matrix(self, x: FloatArray) -> FloatArray:
+        """``(N, n, n)`` matrices of ``(N, dim)`` actions (as given: ``full`` may be asymmetric)."""
+        if self.layout == "full":
+            return x.reshape(x.shape[0], self.n, self.n)
+        m = np.empty((x.shape[0], self.n, self.n))
+        values = x / self._scale
+        m[:, self._iu[0], self._iu[1]] = values
+        m[:, self._iu[1], self._iu[0]] = values
+        return m
+
+    def symmetric(self, x: FloatArray) -> FloatArray:
+        """The symmetric matrices ``(N, n, n)`` the actions stand for."""
+        m = self.to_matrix(x)
+        return 0.5 * (m + m.transpose(0, 2, 1)) if self.layout == "full" else m
+
+    def to_action(self, m: FloatArray) -> FloatArray:
+        """``(N, dim)`` actions of symmetric ``(N, n, n)`` matrices."""
+        if self.layout == "full":
+            return m.reshape(m.shape[0], -1)
+        return m[:, self._iu[0], self._iu[1]] * self._scale
+
+
+def _size_from_dim(dim: int | None, layout: str, strict: bool = True) -> int:
+    if dim is None:
+        raise ConstraintError("pass `n` (the matrix size) or `dim` for a PSD constraint")
+    root = (math.isqrt(8 * dim + 1) - 1) // 2 if layout == "svec" else math.isqrt(dim)
+    fits = root * (root + 1) // 2 == dim if layout == "svec" else root * root == dim
+    if strict and not fits:
+        shape = "n (n + 1) / 2" if layout == "svec" else "n^2"
+        raise ConstraintError(
+            f"a PSD action of {dim} entries is no square matrix: layout {layout!r} needs "
+            f"{shape} entries (e.g. {root * (root + 1) // 2 if layout == 'svec' else root * root}"
+            f" or {(root + 1) * (root + 2) // 2 if layout == 'svec' else (root + 1) ** 2})"
+        )
+    return max(root, 1)
+
+
+def clip_eigenvalues(m: FloatArray, eps: float) -> FloatArray:
+    """``V diag(max(lambda, eps)) V^T`` for symmetric ``(N, n, n)``: the nearest ``X >= eps I``.
+
+    Example:
+        >>> clip_eigenvalues(np.array([[[1.0, 0.0], [0.0, -2.0]]]), 0.1).tolist()
+        [[[1.0, 0.0], [0.0, 0.1]]]
+    """
+    values, vectors = np.linalg.eigh(m)
+    clipped = np.maximum(values, eps)
+    return np.einsum("nij,nj,nkj->nik", vectors, clipped, vectors)
+
+
+def project_psd_box(
+    x: FloatArray,
+    layout: SymmetricLayout,
+    eps: float,
+    low: FloatArray,
+    high: FloatArray,
+    anchor: FloatArray,
+) -> FloatArray:
+    """Project ``(N, dim)`` actions onto ``{X >= eps I} ∩ [low, high]``.
+
+    Args:
+        x: actions.
+        layout: the matrix layout.
+        eps: the smallest eigenvalue allowed.
+        low: lower bounds of the action box.
+        high: upper bounds of the action box.
+        anchor: a ``(dim,)`` action in the box whose matrix has ``lambda_min >= eps``.
+
+    Returns:
+        the projections: exact where eigenvalue clipping lands in the box, else
+        Dykstra's limit made feasible along the segment to ``anchor``.
+    """
+    y = layout.to_action(clip_eigenvalues(layout.symmetric(x), eps))
+    outside = np.flatnonzero(((y < low - _BOX_SLACK) | (y > high + _BOX_SLACK)).any(axis=1))
+    y = np.minimum(np.maximum(y, low), high)  # rounding at a face (<= 1e-12) is clipped away
+    if outside.size:
+        y[outside] = _dykstra(x[outside], layout, eps, low, high, anchor)
+    return y
+
+
+def _dykstra(
+    x: FloatArray,
+    layout: SymmetricLayout,
+    eps: float,
+    low: FloatArray,
+    high: FloatArray,
+    anchor: FloatArray,
+) -> FloatArray:
+    """Dykstra's projection onto cone ∩ box, then the step that makes it feasible.
+
+    Iterates on matrices (the box maps entry by entry, as the layouts are isometries),
+    each row until its own iterate stops moving.
+    """
+    lo = layout.symmetric(low[None])[0]  # the box on matrix entries (symmetric by layout)
+    hi = layout.symmetric(high[None])[0]
+    y = layout.symmetric(x)  # the asymmetric part of a "full" action is orthogonal: dropped
+    p, q = np.zeros_like(y), np.zeros_like(y)
+    todo = np.arange(y.shape[0])
+    for _ in range(_DYKSTRA_ITERATIONS):
+        a = clip_eigenvalues(y[todo] + p[todo], eps)
+        p[todo] += y[todo] - a
+        new = np.minimum(np.maximum(a + q[todo], lo), hi)
+        q[todo] += a - new
+        moved = np.abs(new - y[todo]).max(axis=(1, 2))
+        y[todo] = new
+        todo = todo[moved > _DYKSTRA_STOP]
+        if not todo.size:
+            break
+    out = layout.to_action(y)
+    lam = np.linalg.eigvalsh(y)[:, 0]
+    lam_anchor = float(np.linalg.eigvalsh(layout.symmetric(anchor[None]))[0, 0])
+    short = lam < eps
+    if short.any():  # lambda_min is concave: the segment to the anchor reaches eps in theta
+        theta = (eps - lam[short]) / np.maximum(lam_anchor - lam[short], 1e-300)
+        theta = np.minimum(theta * (1 + 1e-9) + 1e-15, 1.0)
+        out[short] = (1 - theta)[:, None] * out[short] + theta[:, None] * anchor
+    return out
