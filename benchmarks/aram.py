@@ -8,13 +8,13 @@ Docs: packages/acrl-policies/README.md, section "ARAM and acceptance-rejection".
 For every task, seed and method, one training run on one CPU thread, sequentially:
 
 - ARAM: `acrl_policies.ARAM` (MOSAC, M = 100 proposals, kappa 0.2, Dirichlet preferences,
-  4 preferences per update, self-loop mixing 0.2 x 0.99 per 10k steps; Reacher reward
-  offset +1 as in the reference), env `enforce="project"` (ARAM only sends feasible
-  actions, so the wrapper never projects);
+  4 preferences per update, self-loop mixing 0.2 x 0.99 per 10k steps; the automatic
+  reward offset from the task's declared transform, Reacher +1 as in the reference), env
+  `enforce="project"` (ARAM only sends feasible actions, so the wrapper never projects);
 - SAC + ProjectAction (SPre+): stock SAC, env `enforce="project", penalty=1.0` (reward minus
   the projection distance; the buffer keeps the proposed action);
 - SAC + AutoMDP: stock SAC on `enforce="automdp"` (kappa 0.2, M = 100 self-loops in a row
-  before projection, preference (1, 1), Reacher reward offset +1). SB3 counts every
+  before projection, preference (1, 1), the task's reward transform). SB3 counts every
   self-loop as a timestep, so within the same `--steps` this method sees fewer simulator
   steps (column "sim steps").
 
@@ -70,7 +70,6 @@ from acrl_wrappers.sb3 import ConstraintMetricsCallback
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 TASKS = ("ACRL/ReacherL2-v0", "ACRL/HalfCheetahO20-v0")
 METHODS = ("ARAM", "SAC + ProjectAction (SPre+)", "SAC + AutoMDP")
-REWARD_OFFSET = {"ACRL/ReacherL2-v0": 1.0, "ACRL/HalfCheetahO20-v0": 0.0}  # as ARAM's code
 EVAL_EPISODES = {"ACRL/ReacherL2-v0": 10, "ACRL/HalfCheetahO20-v0": 2}
 KAPPA, M, SAMPLES_PER_STATE = 0.2, 100, 100
 
@@ -108,15 +107,15 @@ def make_model(method: str, task: str, seed: int, args: Args) -> tuple[Any, gym.
         "policy_kwargs": {"net_arch": [args.net, args.net]},
         "seed": seed,
     }
-    offset = REWARD_OFFSET[task]
+    # both ARAM and AutoMDP apply the reward transform the task declares (ARAM's code's)
     if method == "ARAM":
         env = gym.make(task, enforce="project")
-        model = ARAM("MlpPolicy", env, max_proposals=M, kappa=KAPPA, reward_offset=offset, **common)
+        model = ARAM("MlpPolicy", env, max_proposals=M, kappa=KAPPA, **common)
     elif method.startswith("SAC + ProjectAction"):
         env = gym.make(task, enforce="project", penalty=1.0)
         model = SAC("MlpPolicy", env, **common)
     else:
-        env = gym.make(task, enforce="automdp", kappa=KAPPA, max_rejections=M, reward_offset=offset)
+        env = gym.make(task, enforce="automdp", kappa=KAPPA, max_rejections=M)
         model = SAC("MlpPolicy", env, **common)
     return model, env
 

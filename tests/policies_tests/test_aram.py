@@ -338,3 +338,128 @@ def test_mosac_actor_loss_matches_a_hand_computation(linear_aram, monkeypatch):
     assert not np.allclose(best, value[:, 0].max(axis=0))  # ... and so do the other w'
     expected = np.mean(alpha * logp_np - best)
     assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("snapshots", [0, 1])
+def test_actor_gradient_equals_the_full_maximums_and_leaves_the_critic_alone(
+    linear_aram, snapshots
+):
+    """Only the best (critic, w') pair is differentiated: the same gradient, no critic grads."""
+    model = linear_aram
+    model.policy_action_samples = 1
+    model._snapshots.extend(mirrored_critic(model) for _ in range(snapshots))
+    obs = torch.randn(64, 3, generator=torch.Generator().manual_seed(5))
+    prefs = torch.tensor([[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]])
+    alpha = torch.tensor(0.25)
+
+    def actor_grads(loss_fn):
+        torch.manual_seed(11)  # the same sampled actions for both losses
+        model.actor.zero_grad()
+        model.critic.zero_grad()
+        loss = loss_fn()
+        loss.backward(inputs=model.actor_parameters())  # as ARAM.train does
+        grads = [p.grad.clone() for p in model.actor.parameters()]
+        return loss.item(), grads
+
+    def full_max():
+        w = prefs[0]
+        actions, log_prob = model.actor.action_log_prob(obs, w)
+        n = len(obs)
+        values = [
+            (
+                torch.stack(
+                    c(obs.repeat(3, 1), actions.repeat(3, 1), prefs.repeat_interleave(n, 0))
+                )
+                @ w
+            )
+            .min(dim=0)
+            .values.reshape(3, n)
+            for c in (model.critic, *model._snapshots)
+        ]
+        return (alpha * log_prob - torch.cat(values).max(dim=0).values).mean()
+
+    expected_loss, expected = actor_grads(full_max)
+    loss, grads = actor_grads(lambda: model._actor_loss(obs, prefs, alpha)[0])
+    assert loss == pytest.approx(expected_loss, rel=1e-6)
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+    assert all(p.grad is None or not p.grad.any() for p in model.critic.parameters())
+
+
+def test_the_task_reward_transform_applies_to_real_transitions_only(linear_aram):
+    from acrl_wrappers.sb3 import DualReplayBufferSamples
+
+    model = make(linear_aram.env, reward_scale=0.5, reward_offset=1.0)
+    vectors = torch.tensor([[2.0, 0.0], [0.0, -0.2], [-4.0, -0.2]])
+    loops = torch.tensor([[0.0], [1.0], [0.0]])
+    zeros = torch.zeros(3, 1)
+    data = DualReplayBufferSamples(zeros, zeros, zeros, zeros, zeros, None, vectors, loops)
+    expected = [[2.0, 0.0], [0.0, -0.2], [-1.0, -0.2]]  # r * 0.5 + 1; a self-loop stays [0, -k]
+    np.testing.assert_allclose(model._reward_vectors(data).numpy(), expected, rtol=1e-6)
+
+
+def test_a_task_gets_its_papers_transform_and_the_buffer_keeps_raw_rewards():
+    model = make(gym.make("ACRL/BSS5z-v0"), learning_starts=1000)
+    transform = model.reward_calibration.transform
+    assert (transform.scale, transform.offset) == (0.01, 2.0)
+    model.learn(48)
+    raw = model.replay_buffer.reward_vectors[:48, 0]
+    assert raw.max() < 0  # bike-sharing losses, untransformed in the buffer
+    assert (raw * 0.01 + 2.0).min() > 0  # what the critic trains on
+
+
+def test_without_a_declaration_the_offset_is_calibrated_and_saved(tmp_path):
+    box = {"name": "box", "dim": 1, "low": -0.5, "high": 0.5}
+    env = acrl.wrap(gym.make("Pendulum-v1"), box, enforce="monitor")
+    model = make(env)
+    assert model.reward_calibration.auto
+    model.learn(120)
+    lowest = model.replay_buffer.reward_vectors[:120, 0].min()
+    assert lowest < 0 and model.reward_calibration.transform.offset == pytest.approx(
+        0.2 - lowest, rel=1e-5
+    )
+    model.save(tmp_path / "aram.zip")
+    loaded = ARAM.load(tmp_path / "aram.zip", env=env)
+    assert loaded.reward_calibration.transform == model.reward_calibration.transform
+
+
+def test_an_offset_that_lets_rejection_win_warns_with_the_fix():
+    from acrl_wrappers.reward_calibration import RewardInversionWarning
+
+    model = make(gym.make("ACRL/BSS5z-v0"), reward_offset=0.0, learning_starts=2000)
+    with pytest.warns(RewardInversionWarning, match=r"ARAM: .*Fix: reward_offset=\d"):
+        model.learn(1010)
+
+
+def test_a_tuned_entropy_coefficient_targets_the_feasible_share_of_the_box():
+    box = {"name": "box", "dim": 1, "low": -0.1, "high": 0.1}  # 5 % of Pendulum's [-2, 2]
+    env = acrl.wrap(gym.make("Pendulum-v1"), box, enforce="monitor")
+    model = make(env, ent_coef="auto_0.1", learning_starts=40)
+    assert model.target_entropy == -1.0  # SB3's -|A| until the first update measures p
+    model.learn(42)
+    assert model.target_entropy == pytest.approx(-1.0 + np.log(0.05), abs=0.1)
+    stock = make(env, ent_coef="auto_0.1", learning_starts=40, target_entropy="auto")
+    stock.learn(42)
+    assert stock.target_entropy == -1.0
+
+
+def test_the_mode_switch_is_skipped_only_when_no_module_depends_on_it():
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+    class DropoutExtractor(BaseFeaturesExtractor):
+        def __init__(self, observation_space):
+            super().__init__(observation_space, features_dim=3)
+            self.drop = torch.nn.Dropout(0.5)
+
+        def forward(self, obs):
+            return self.drop(obs)
+
+    env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1}, enforce="monitor")
+    plain = make(env).policy
+    plain.set_training_mode(False)
+    assert plain._mode_free  # Linear + ReLU: the same in both modes, nothing to walk
+    dropout = make(env, policy_kwargs={"features_extractor_class": DropoutExtractor}).policy
+    dropout.set_training_mode(False)
+    assert not dropout._mode_free and not dropout.actor.features_extractor.drop.training
+    dropout.set_training_mode(True)
+    assert dropout.actor.features_extractor.drop.training and not dropout.critic_target.training

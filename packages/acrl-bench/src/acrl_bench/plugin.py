@@ -25,6 +25,9 @@ BUILTIN_SUITES = {
         "ARAM paper's comparison: projection (SPre), ARAM, FlowPG, CV-Flow on MuJoCo and "
         "resource tasks"
     ),
+    "aram-paper": (
+        "every task of the ARAM paper (MuJoCo, NSFnet, bike sharing): SPre+, ARAM, FlowPG"
+    ),
     "safe-velocity": "TRPO, TRPO-Lagrangian, C-TRPO and CVPO on the velocity-cost tasks",
 }
 
@@ -47,9 +50,11 @@ def register_suites(register: RegisterSuite) -> None:
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """Add ``acrl train``, ``acrl evaluate`` and ``acrl bench``."""
-    from acrl_bench.commands import bench, evaluate, train
+    """Add ``acrl train``, ``acrl evaluate``, ``acrl bench`` and ``acrl algorithms``."""
+    from acrl_bench.bench_command import bench
+    from acrl_bench.commands import algorithms, evaluate, train
 
     cli.add_command(train)
     cli.add_command(evaluate)
     cli.add_command(bench)
+    cli.add_command(algorithms)

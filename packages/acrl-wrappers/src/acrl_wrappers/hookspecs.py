@@ -85,13 +85,17 @@ class RegisterProjector(Protocol):
 class RegisterEnv(Protocol):
     """``register(env_id, entry_point, *, constraint=None, max_episode_steps=None, kwargs=None)``.
 
-    Also takes ``action_dim=None`` and ``doc=""``.
+    Also takes ``action_dim=None``, ``reward_transform=None`` and ``doc=""``.
 
     Registers a Gymnasium task id (use the ``ACRL/`` namespace, e.g.
     ``"ACRL/HalfCheetahO20-v0"``). ``constraint`` is the task's constraint (a registered
     name or a spec) so enforcement can be chosen at ``gym.make`` time. ``action_dim`` is
     listing metadata for a task without a constraint (a task with one takes the
     constraint's dimension): ``acrl envs`` shows it without building the env.
+    ``reward_transform`` (``{"scale": s, "offset": o, "source": "arXiv:..."}``) declares the
+    transform ``r -> r * s + o`` the task's paper applies to executed steps in an augmented
+    MDP; ``gym.make`` attaches it as ``env.task_reward_transform`` and ARAM and ``AutoMDP``
+    apply it (see :mod:`acrl_wrappers.reward_calibration`).
     """
 
     def __call__(
@@ -103,6 +107,7 @@ class RegisterEnv(Protocol):
         max_episode_steps: int | None = None,
         kwargs: Mapping[str, Any] | None = None,
         action_dim: int | None = None,
+        reward_transform: Mapping[str, Any] | None = None,
         doc: str = "",
     ) -> None:
         """Register one item (see the class docstring)."""

@@ -12,8 +12,9 @@ from typing import Any
 
 import gymnasium as gym
 
-from acrl_wrappers.errors import PluginError
+from acrl_wrappers.errors import ConstraintError, PluginError
 from acrl_wrappers.registry import Entry
+from acrl_wrappers.reward_calibration import RewardTransform
 
 __all__ = ["TASK_ENTRY_POINT", "check_task_id", "register_function", "register_task"]
 
@@ -47,9 +48,9 @@ def register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[.
         doc = options.pop("doc", "")
         if not isinstance(doc, str):
             raise PluginError(f"doc of {kind} {name!r} must be a string, got {doc!r}")
-        allowed = {"env": {"constraint", "max_episode_steps", "kwargs", "action_dim"}}.get(
-            kind, set()
-        )
+        allowed = {
+            "env": {"constraint", "max_episode_steps", "kwargs", "action_dim", "reward_transform"}
+        }.get(kind, set())
         unexpected = set(options) - allowed
         if unexpected:
             raise PluginError(
@@ -62,9 +63,21 @@ def register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[.
             raise PluginError(
                 f"action_dim of {kind} {name!r} must be a positive int, got {action_dim!r}"
             )
+        if options.get("reward_transform") is not None:
+            options["reward_transform"] = _checked_transform(
+                kind, name, options["reward_transform"]
+            )
         staged.append(Entry(kind, name, target, plugin, tuple(aliases), doc, options))
 
     return register
+
+
+def _checked_transform(kind: str, name: str, value: Any) -> dict[str, Any]:
+    """A task's declared reward transform as a JSON-able spec, or a :class:`PluginError`."""
+    try:
+        return RewardTransform.from_spec(value).spec
+    except ConstraintError as exc:
+        raise PluginError(f"reward_transform of {kind} {name!r}: {exc}") from exc
 
 
 def check_task_id(entry: Entry) -> None:
@@ -85,5 +98,6 @@ def register_task(entry: Entry) -> None:
             "constraint": entry.options.get("constraint"),
             "max_episode_steps": entry.options.get("max_episode_steps"),
             "env_kwargs": dict(entry.options.get("kwargs") or {}),
+            "reward_transform": entry.options.get("reward_transform"),
         },
     )

@@ -23,6 +23,7 @@ from gymnasium.wrappers import TimeLimit
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.factories import make_constraint
 from acrl_wrappers.registration import TASK_ENTRY_POINT
+from acrl_wrappers.reward_calibration import RewardTransform
 from acrl_wrappers.wrappers import wrap
 
 __all__ = ["NO_ENFORCEMENT", "is_task", "make_task"]
@@ -38,6 +39,7 @@ def make_task(
     env_kwargs: Mapping[str, Any] | None = None,
     enforce: str | None = "project",
     render_mode: str | None = None,
+    reward_transform: Mapping[str, Any] | RewardTransform | None = None,
     **wrapper_options: Any,
 ) -> gym.Env[Any, Any]:
     """Build a task: the env, its time limit, and the enforcement wrapper if ``enforce`` is given.
@@ -53,11 +55,16 @@ def make_task(
             default and is always raw.
         render_mode: Gymnasium's render mode, passed to the env (``gym.make`` and SB3's
             ``make_vec_env`` always give it).
+        reward_transform: the transform ``r -> r * scale + offset`` the task declares for
+            augmented MDPs (``{"scale", "offset", "source"}``); attached to the returned env
+            as ``task_reward_transform``, which ARAM and ``AutoMDP`` apply unless given
+            ``reward_scale`` / ``reward_offset``.
         **wrapper_options: keyword arguments of the wrapper (``kappa``, ``penalty``, ...).
 
     Raises:
-        ConstraintError: ``enforce`` or wrapper options without a constraint, or
-            ``enforce=None`` (ambiguous: say ``"none"`` for the raw env).
+        ConstraintError: ``enforce`` or wrapper options without a constraint,
+            ``enforce=None`` (ambiguous: say ``"none"`` for the raw env), or a reward
+            transform that is not finite.
 
     Example:
         >>> pendulum = "gymnasium.envs.classic_control.pendulum:PendulumEnv"
@@ -73,6 +80,7 @@ def make_task(
             "enforce=None is ambiguous for a task: pass enforce='none' for the raw env, or "
             "'project' | 'reject' | 'automdp' | 'monitor'"
         )
+    transform = None if reward_transform is None else RewardTransform.from_spec(reward_transform)
     creator = (
         load_env_creator(env_entry_point) if isinstance(env_entry_point, str) else env_entry_point
     )
@@ -92,6 +100,8 @@ def make_task(
         if not raw:
             raise ConstraintError("this task has no action constraint, so enforce= cannot apply")
         return env
+    if transform is not None:  # found through any wrapper (get_wrapper_attr)
+        env.task_reward_transform = transform  # type: ignore[attr-defined]
     if raw:
         env.task_constraint = make_constraint(constraint)  # type: ignore[attr-defined]
         return env

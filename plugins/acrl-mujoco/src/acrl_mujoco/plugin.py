@@ -29,11 +29,29 @@ CONSTRAINED_TASKS = {
     "ACRL/HalfCheetahMA-v0": ("acrl_mujoco.envs:HalfCheetahV5Env", "halfcheetah-ma", 1000),
     "ACRL/HopperOS-v0": (f"{V5}.hopper_v5:HopperEnv", "hopper-os", 1000),
     "ACRL/Walker2dOS-v0": (f"{V5}.walker2d_v5:Walker2dEnv", "walker2d-os", 1000),
+    "ACRL/HalfCheetahSlew-v0": (
+        "acrl_mujoco.envs:make_half_cheetah_slew",
+        "halfcheetah-slew02",
+        1000,
+    ),
 }
 """The action-constrained tasks: MuJoCo v5 envs with the standard time limits.
 
 HalfCheetah is Gymnasium's HalfCheetah-v5 compiled without MuJoCo's ``settotalmass``
-deprecation warning (:class:`acrl_mujoco.envs.HalfCheetahV5Env`, the same model)."""
+deprecation warning (:class:`acrl_mujoco.envs.HalfCheetahV5Env`, the same model);
+``ACRL/HalfCheetahSlew-v0`` appends the previous executed action to its observation
+(:func:`acrl_mujoco.envs.make_half_cheetah_slew`)."""
+
+ARAM_CODE = "arXiv:2503.12932 (released code: r / offset1 + offset2)"
+ARAM_REWARD_TRANSFORMS = {
+    "ACRL/ReacherL2-v0": {"scale": 1.0, "offset": 1.0, "source": ARAM_CODE},
+    "ACRL/HalfCheetahO20-v0": {"scale": 1.0, "offset": 0.0, "source": ARAM_CODE},
+    "ACRL/HopperM10-v0": {"scale": 1.0, "offset": 0.0, "source": ARAM_CODE},
+    "ACRL/HopperVelM10-v0": {"scale": 1.0, "offset": 0.0, "source": ARAM_CODE},
+    "ACRL/AntL2-v0": {"scale": 1.0, "offset": 0.0, "source": ARAM_CODE},
+}
+"""The task-reward transform of ARAM's augmented MDP on its paper's MuJoCo tasks (the
+other tasks declare none: ARAM and ``AutoMDP`` then calibrate the offset themselves)."""
 
 
 @hookimpl
@@ -51,7 +69,14 @@ def register_envs(register: RegisterEnv) -> None:
     """The constrained tasks and the velocity-cost tasks."""
     for env_id, (entry_point, constraint, steps) in CONSTRAINED_TASKS.items():
         doc = NAMED_CONSTRAINTS[constraint][2]
-        register(env_id, entry_point, constraint=constraint, max_episode_steps=steps, doc=doc)
+        register(
+            env_id,
+            entry_point,
+            constraint=constraint,
+            max_episode_steps=steps,
+            reward_transform=ARAM_REWARD_TRANSFORMS.get(env_id),
+            doc=doc,
+        )
     for task, (_, threshold, planar) in VELOCITY_THRESHOLDS.items():
         speed = "planar speed" if planar else "x-velocity"
         register(

@@ -18,6 +18,7 @@ BSS5Z = {"zones": 5, "bikes": 150, "min_allocation": 0, "max_allocation": 40}
 """BSS5z: 5 zones, 150 bikes, allocations in [0, 40] (x = 20 a + 20), 40 docks per zone."""
 BSS_PERIODS = 24  # one-hour periods: an episode is a day
 NSFNET_STEPS = 100  # one-second steps
+ARAM_CODE = "arXiv:2503.12932 (released code: r / offset1 + offset2)"
 
 
 @hookimpl
@@ -54,6 +55,7 @@ def register_envs(register: RegisterEnv) -> None:
         constraint="bss3z",
         max_episode_steps=BSS_PERIODS,
         kwargs={**BSS3Z, "periods": BSS_PERIODS},
+        reward_transform={"scale": 1 / 20, "offset": 1.0, "source": ARAM_CODE},
         doc="bike sharing, 3 zones, 90 bikes: rebalance hourly for a day under |sum a - 1| <= 0.1",
     )
     register(
@@ -62,6 +64,7 @@ def register_envs(register: RegisterEnv) -> None:
         constraint="bss5z",
         max_episode_steps=BSS_PERIODS,
         kwargs={**BSS5Z, "periods": BSS_PERIODS},
+        reward_transform={"scale": 1 / 100, "offset": 2.0, "source": ARAM_CODE},
         doc="bike sharing, 5 zones, 150 bikes: rebalance hourly for a day, |sum a - 2.5| <= 0.1",
     )
     register(
@@ -69,5 +72,6 @@ def register_envs(register: RegisterEnv) -> None:
         "acrl_resource.nsfnet:NSFnetEnv",
         constraint="nsfnet",
         max_episode_steps=NSFNET_STEPS,
+        reward_transform={"scale": 1 / 10, "offset": 0.0, "source": ARAM_CODE},
         doc="NSFNET backbone: rates of 9 flows, every shared link's total <= 50 Mbit/s",
     )

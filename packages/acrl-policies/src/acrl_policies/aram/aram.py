@@ -19,6 +19,7 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import polyak_update
 
 from acrl_policies.aram.buffers import AugmentedReplayBuffer
+from acrl_policies.aram.mosac import MOSACLosses
 from acrl_policies.aram.policies import ARAMPolicy, MlpPolicy, VectorCritic
 from acrl_policies.arm import (
     check_max_proposals,
@@ -32,8 +33,12 @@ from acrl_policies.common.safety_net import SafetyNetCounts
 from acrl_policies.errors import PolicyError, PreferenceError
 from acrl_wrappers import Constraint, make_projector
 from acrl_wrappers.projection.base import Projector
+from acrl_wrappers.reward_calibration import RewardCalibration, calibration_for
 
-__all__ = ["ARAM", "check_preference"]
+__all__ = ["ARAM", "FEASIBLE_ENTROPY", "check_preference"]
+
+FEASIBLE_ENTROPY = "feasible"
+"""``target_entropy="feasible"``: SB3's ``-|A|`` plus the log of the feasible share of the box."""
 
 
 def check_preference(preference: Sequence[float], name: str = "preference") -> np.ndarray:
@@ -56,7 +61,7 @@ def check_preference(preference: Sequence[float], name: str = "preference") -> n
     return w
 
 
-class ARAM(SAC):
+class ARAM(MOSACLosses, SAC):
     """ARAM: SAC on ARAM's augmented MDP, acting by acceptance-rejection.
 
     Paper: "Efficient Action-Constrained Reinforcement Learning via Acceptance-Rejection
@@ -71,8 +76,20 @@ class ARAM(SAC):
     ``(s, a, [0, -kappa], s, done=False)`` in the self-loop buffer without stepping the env
     (``num_timesteps`` counts simulator steps only). If all M are infeasible the last one is
     projected and executed, and the real transition stores the pre-projection action with
-    reward vector ``[r, -kappa]``. Executed steps store ``[r * reward_scale +
-    reward_offset, 0]``.
+    reward vector ``[r', -kappa]``. Executed steps store ``[r', 0]`` with ``r' = r *
+    reward_scale + reward_offset``.
+
+    Reward calibration (why: a self-loop scores ``-w_penalty * kappa``, so a task whose
+    rewards are negative makes rejection out-score acting): by default
+    ``reward_offset="auto"``, the offset that keeps every executed step seen at least
+    ``max(kappa, 0.01)`` above zero, starting from the transform the task declares
+    (``env.task_reward_transform``, set by ``gym.make("ACRL/...")``: the reference's
+    constants), raised only where those would let a self-loop out-score acting. A fixed
+    ``reward_offset`` is applied as given; if a self-loop out-scores acting on average at
+    ``eval_preference`` over 1,000 executed steps, a ``RewardInversionWarning`` names the
+    offset that fixes it. The buffers keep the raw task reward and the transform is applied
+    when a batch is sampled, so an automatic offset applies to old and new transitions
+    alike (:mod:`acrl_wrappers.reward_calibration`).
 
     Learning: MOSAC with a preference-conditioned actor and twin vector critics
     (:class:`~acrl_policies.aram.ARAMPolicy`). Acting preferences ``w ~ Dirichlet(1, 1)``
@@ -102,6 +119,15 @@ class ARAM(SAC):
       critic evaluations (~2M rows per update at 100, GPU-scale);
     - evaluation projects only infeasible actions (the reference solves a QP for every
       evaluation step; the projection of a feasible action is itself).
+    - with a tuned ``ent_coef`` the entropy target defaults to ``-|A| + log p``
+      (``target_entropy="feasible"``, ``p`` the feasible share of the action box); the
+      reference fixes ``alpha = 0.2``;
+    - the reward offset is automatic by default: the reference's constants where they
+      keep executed steps above self-loops, raised where they do not (HalfCheetah,
+      HopperVel, Ant, NSFnet and BSS3z, whose early rewards are negative; the reference
+      sets the constants by hand per problem);
+    - the actor loss differentiates only each sample's best (critic, ``w'``) pair (the
+      same loss and gradient, less work; see :meth:`_actor_loss`).
 
     Args:
         policy: ``"MlpPolicy"`` or an :class:`~acrl_policies.aram.ARAMPolicy` subclass.
@@ -109,8 +135,10 @@ class ARAM(SAC):
         constraint: the constraint (object, spec dict or name) if the env has none.
         max_proposals: M, proposals per env step before the projection fallback (>= 1).
         kappa: penalty of a rejected proposal (reward vector ``[0, -kappa]``).
-        reward_scale: multiplies the task reward of executed steps (reference ``1/offset1``).
-        reward_offset: added after scaling (reference ``offset2``: Reacher 1, MuJoCo 0).
+        reward_scale: multiplies the task reward of executed steps (reference ``1/offset1``);
+            ``None``: the task's declared scale, else 1.
+        reward_offset: added after scaling (reference ``offset2``: Reacher 1, MuJoCo 0): a
+            number, or ``"auto"`` / ``None`` (see Reward calibration).
         preference: ``None`` for MOSAC (Dirichlet preferences); a simplex point for SOSAC.
         eval_preference: preference of :meth:`predict` (default: ``preference`` or (0.5, 0.5)).
         n_preferences: size of the actor's preference set ``W`` (reference 4).
@@ -124,6 +152,12 @@ class ARAM(SAC):
             10000).
         batch_size: real plus self-loop transitions per update (reference 1024).
         ent_coef: as in SB3 SAC; the reference fixes alpha = 0.2 (``"auto"`` tunes it).
+        target_entropy: with a tuned ``ent_coef``: ``"feasible"`` (default) is SB3's
+            ``-|A|`` plus ``log p``, ``p`` the share of uniform actions in the box that
+            are feasible at stored states (measured once, at the first update); ``"auto"``
+            is SB3's ``-|A|``; or a number. Why: a policy has to fit inside the feasible
+            set, whose volume is ``p`` times the box's; with ``-|A|`` a thin set (BSS5z's
+            band holds ~1 % of the box) cannot take most of the policy's mass.
         replay_buffer_class: an :class:`AugmentedReplayBuffer` subclass (default itself).
         replay_buffer_kwargs: its mixing settings (``self_loop_ratio`` 0.2, ``ratio_decay``
             0.99, ``decay_every`` 10000: the reference's).
@@ -140,7 +174,7 @@ class ARAM(SAC):
         >>> import gymnasium as gym, acrl_wrappers as acrl
         >>> acrl.load_plugins()
         >>> env = gym.make("ACRL/ReacherL2-v0", enforce="project")
-        >>> model = ARAM("MlpPolicy", env, reward_offset=1.0, learning_starts=50, batch_size=32,
+        >>> model = ARAM("MlpPolicy", env, learning_starts=50, batch_size=32,
         ...              policy_kwargs={"net_arch": [32, 32]}, seed=0)
         >>> _ = model.learn(100)
         >>> model.replay_buffer.size(), model.replay_buffer.self_loops.size() > 100
@@ -166,8 +200,8 @@ class ARAM(SAC):
         constraint: Any = None,
         max_proposals: int = 100,
         kappa: float = 0.2,
-        reward_scale: float = 1.0,
-        reward_offset: float = 0.0,
+        reward_scale: float | None = None,
+        reward_offset: float | str | None = None,
         preference: Sequence[float] | None = None,
         eval_preference: Sequence[float] | None = None,
         n_preferences: int = 4,
@@ -180,6 +214,7 @@ class ARAM(SAC):
         learning_starts: int = 10_000,
         batch_size: int = 1024,
         ent_coef: str | float = 0.2,
+        target_entropy: str | float = FEASIBLE_ENTROPY,
         replay_buffer_class: type[AugmentedReplayBuffer] | None = None,
         replay_buffer_kwargs: dict[str, Any] | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -197,8 +232,9 @@ class ARAM(SAC):
             if int(value) < 1:
                 raise PolicyError(f"{name} must be >= 1, got {value!r}")
         self.kappa = float(kappa)
-        self.reward_scale = float(reward_scale)
-        self.reward_offset = float(reward_offset)
+        self.reward_scale = None if reward_scale is None else float(reward_scale)
+        self.reward_offset = reward_offset
+        self.reward_calibration: RewardCalibration | None = None  # built with the model
         self.preference = None if preference is None else check_preference(preference)
         default_eval = (0.5, 0.5) if self.preference is None else self.preference
         self.eval_preference = check_preference(
@@ -215,6 +251,7 @@ class ARAM(SAC):
         self.policy_action_samples = int(policy_action_samples)
         self._constraint_arg = constraint
         self.constraint_spec: dict[str, Any] | None = None
+        self._feasible_entropy_pending = target_entropy == FEASIBLE_ENTROPY
         super().__init__(
             policy,
             env,
@@ -223,6 +260,7 @@ class ARAM(SAC):
             learning_starts=learning_starts,
             batch_size=batch_size,
             ent_coef=ent_coef,
+            target_entropy="auto" if self._feasible_entropy_pending else target_entropy,
             replay_buffer_class=replay_buffer_class,
             replay_buffer_kwargs=replay_buffer_kwargs,
             policy_kwargs=policy_kwargs,
@@ -254,6 +292,15 @@ class ARAM(SAC):
                 f"{self.action_space.shape[0]}"
             )
         self.constraint_spec = dict(self.constraint.spec)
+        if self.reward_calibration is None:  # a loaded model keeps its own
+            self.reward_calibration = calibration_for(
+                self.env,
+                self.reward_scale,
+                self.reward_offset,
+                kappa=self.kappa,
+                preference=tuple(self.eval_preference),
+                owner="ARAM",
+            )
         super()._setup_model()
         preference = self.policy.actor.preference
         preference.copy_(torch.as_tensor(self.eval_preference, device=preference.device))
@@ -380,16 +427,21 @@ class ARAM(SAC):
         dones: np.ndarray,
         infos: list[dict[str, Any]],
     ) -> None:
-        """Store the real step with ARAM's reward vector; new preferences for ended episodes."""
+        """Store the real step with its raw task reward; new preferences for ended episodes.
+
+        The reward transform is applied when a batch is sampled (:meth:`_reward_vectors`).
+        """
         if self._vec_normalize_env is not None:
             reward = self._vec_normalize_env.get_original_reward()
-        vectors = []
+        vectors, tasks = [], []
         for i, info in enumerate(infos):
             task = float(info["reward_vector"][0]) if "reward_vector" in info else float(reward[i])
-            task = task * self.reward_scale + self.reward_offset
+            tasks.append(task)
             vectors.append(
                 {**info, "reward_vector": [task, -self.kappa if self._fallback[i] else 0.0]}
             )
+        assert self.reward_calibration is not None
+        self.reward_calibration.observe(np.asarray(tasks))
         super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, vectors)
         ended = np.flatnonzero(dones)
         if ended.size:
@@ -452,6 +504,9 @@ class ARAM(SAC):
         if self.ent_coef_optimizer is not None:
             optimizers.append(self.ent_coef_optimizer)
         self._update_learning_rate(optimizers)
+        if self._feasible_entropy_pending and self.ent_coef_optimizer is not None:
+            self.target_entropy = self.feasible_target_entropy()
+            self._feasible_entropy_pending = False
         losses: dict[str, list[float]] = {"actor": [], "critic": [], "ent_coef": []}
         for _ in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
@@ -463,7 +518,7 @@ class ARAM(SAC):
             self.critic.optimizer.step()
             actor_loss, log_prob = self._actor_loss(data.observations, prefs, alpha)
             self.actor.optimizer.zero_grad()
-            actor_loss.backward()
+            actor_loss.backward(inputs=self.actor_parameters())
             self.actor.optimizer.step()
             if self.ent_coef_optimizer is not None:
                 assert isinstance(self.target_entropy, float)
@@ -485,79 +540,10 @@ class ARAM(SAC):
         self.logger.record("train/critic_loss", np.mean(losses["critic"]))
         self.logger.record("train/q_snapshots", len(self._snapshots) if self.q_snapshots else 0)
         self.logger.record("train/self_loop_ratio", self.replay_buffer.self_loop_ratio)
-
-    def _alpha(self) -> torch.Tensor:
+        assert self.reward_calibration is not None
+        self.logger.record("train/reward_offset", self.reward_calibration.transform.offset)
         if self.ent_coef_optimizer is not None:
-            return torch.exp(self.log_ent_coef.detach())
-        return self.ent_coef_tensor
-
-    def _critic_loss(self, data: Any, w: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-        """Scalarised twin TD loss ``sum_twins mean_batch sum_k w_k (Q_k - y_k)^2``.
-
-        Target: ``a' ~ pi(.|s', w)``; per sample the target twin whose ``w . Q`` is
-        smaller gives the whole vector; ``y = r + gamma (1 - d) (Q_sel(s', a', w) - alpha
-        log pi(a'|s', w))``, the entropy bonus added to both components.
-
-        Args:
-            data: a :class:`~acrl_wrappers.sb3.DualReplayBufferSamples` batch.
-            w: the critic's preference ``(2,)``.
-            alpha: the entropy coefficient.
-
-        Returns:
-            The loss (a scalar tensor).
-        """
-        with torch.no_grad():
-            next_actions, next_log_prob = self.actor.action_log_prob(data.next_observations, w)
-            twins = torch.stack(self.critic_target(data.next_observations, next_actions, w))
-            pick = (twins @ w).argmin(dim=0)  # (batch,): the pessimistic twin per sample
-            q_next = twins[pick, torch.arange(twins.shape[1], device=twins.device)]
-            q_next = q_next - alpha * next_log_prob.reshape(-1, 1)
-            target = data.reward_vectors + (1 - data.dones) * self.gamma * q_next
-        current = self.critic(data.observations, data.actions, w)
-        return sum(((q - target) ** 2 @ w).mean() for q in current)  # type: ignore[return-value]
-
-    def _actor_loss(
-        self, obs: torch.Tensor, prefs: torch.Tensor, alpha: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Q-Pensieve's policy loss ``mean(alpha log pi - max_{Q, w'} min_twin w . Q(s, a, w'))``.
-
-        ``a ~ pi(.|s, w)`` with ``w = prefs[0]``; the maximum runs over the current critic
-        and the Q-snapshots and over every ``w'`` in ``prefs``, per sampled action.
-
-        Args:
-            obs: ``(batch, k)`` observations.
-            prefs: ``(|W|, 2)`` preferences, the first the actor's.
-            alpha: the entropy coefficient.
-
-        Returns:
-            ``(loss, log_prob)``, the log-probabilities for the entropy-coefficient update.
-        """
-        w = prefs[0]
-        obs = obs.repeat(self.policy_action_samples, 1)
-        actions, log_prob = self.actor.action_log_prob(obs, w)
-        n, n_prefs = obs.shape[0], prefs.shape[0]
-        obs_w = obs.repeat(n_prefs, 1)
-        actions_w = actions.repeat(n_prefs, 1)
-        prefs_w = prefs.repeat_interleave(n, dim=0)
-        values = []
-        for critic in [self.critic, *self._snapshots]:
-            twins = torch.stack(critic(obs_w, actions_w, prefs_w))  # (2, |W| n, 2)
-            values.append((twins @ w).min(dim=0).values.reshape(n_prefs, n))
-        best = torch.cat(values).max(dim=0).values
-        return (alpha * log_prob - best).mean(), log_prob
-
-    def _maybe_snapshot(self) -> None:
-        """Keep a frozen copy of the critic every ``q_snapshot_every`` updates (Q-Pensieve)."""
-        if not self.q_snapshots or self._learning_steps < self.q_snapshot_start:
-            return
-        if self._learning_steps % self.q_snapshot_every:
-            return
-        with torch.device(self.device):  # built where it lives, not built then moved
-            snapshot = self.policy.make_critic(features_extractor=None)
-        snapshot.load_state_dict(self.critic.state_dict())
-        snapshot.set_training_mode(False)
-        snapshot.requires_grad_(False)
-        self._snapshots.append(snapshot)
+            self.logger.record("train/target_entropy", self.target_entropy)
 
     # ------------------------------------------------------------------ logging
     def dump_logs(self) -> None:

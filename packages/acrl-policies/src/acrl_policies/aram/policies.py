@@ -21,7 +21,11 @@ import torch
 from gymnasium import spaces
 from stable_baselines3.common.policies import BaseModel
 from stable_baselines3.common.preprocessing import get_action_dim
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_mlp
+from stable_baselines3.common.torch_layers import (
+    BaseFeaturesExtractor,
+    FlattenExtractor,
+    create_mlp,
+)
 from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN, Actor, SACPolicy
 from torch import nn
 
@@ -191,6 +195,7 @@ class ARAMPolicy(SACPolicy):
         if kwargs.get("use_sde"):
             raise ValueError("ARAMPolicy does not support gSDE: use use_sde=False")
         self.n_objectives = n_objectives
+        self._mode_free: bool | None = None  # no module depends on train / eval mode
         super().__init__(observation_space, action_space, lr_schedule, *args, **kwargs)
 
     def make_actor(
@@ -211,6 +216,28 @@ class ARAMPolicy(SACPolicy):
         data = super()._get_constructor_parameters()
         data["n_objectives"] = self.n_objectives
         return data
+
+    def set_training_mode(self, mode: bool) -> None:
+        """SB3's mode switch, skipped where no module behaves differently in training.
+
+        SB3 switches twice per env step (acting, update), and each switch walks every
+        submodule (``nn.Module.train``): about a tenth of a small ARAM's CPU time. Linear
+        layers and activations behave the same in both modes, so a policy made only of
+        them (the default MLPs) skips the walk; one with dropout, batch norm or any other
+        module switches as SB3 does.
+        """
+        if self._mode_free is None:
+            self._mode_free = all(_same_in_both_modes(m) for m in self.modules())
+        if not self._mode_free:
+            super().set_training_mode(mode)
+
+
+def _same_in_both_modes(module: nn.Module) -> bool:
+    """Whether ``module`` computes the same in train and eval mode (known layer types only)."""
+    if type(module).__module__ == nn.ReLU.__module__:  # torch.nn.modules.activation
+        return True
+    known = (nn.Linear, nn.Sequential, nn.ModuleList, nn.Flatten, nn.Identity)
+    return type(module) in (*known, FlattenExtractor, PreferenceActor, VectorCritic, ARAMPolicy)
 
 
 MlpPolicy = ARAMPolicy
