@@ -188,3 +188,14 @@ def test_a_declared_offset_is_kept_where_it_pays_and_raised_where_it_would_inver
     cheetah.observe(np.array([-2.4, 0.5]))  # running backwards: the paper's offset 0 inverts
     assert cheetah.transform.offset == pytest.approx(2.6)
     assert "arXiv:2503.12932" in cheetah.transform.source
+
+
+def test_a_task_without_a_constraint_keeps_its_declared_transform():
+    from acrl_wrappers.tasks import make_task
+
+    pendulum = "gymnasium.envs.classic_control.pendulum:PendulumEnv"
+    env = make_task(pendulum, None, reward_transform={"scale": 0.5, "offset": 3.0})
+    box = {"name": "box", "dim": 1, "high": 0.5}
+    wrapped = acrl.wrap(env, box, "automdp")  # the constraint comes later: the transform stays
+    assert wrapped.calibration.transform.scale == 0.5
+    assert wrapped.calibration.transform.offset == 3.0

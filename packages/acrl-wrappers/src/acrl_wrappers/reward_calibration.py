@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from acrl_wrappers._env_attrs import env_attr
 from acrl_wrappers.errors import ConstraintError
 
 __all__ = [
@@ -294,13 +295,7 @@ def find_reward_transform(env: Any) -> RewardTransform | None:
         >>> find_reward_transform(gym.make("Pendulum-v1")) is None
         True
     """
-    try:
-        if hasattr(env, "get_attr") and hasattr(env, "num_envs"):  # an SB3 VecEnv
-            found = env.get_attr("task_reward_transform")[0]
-        else:
-            found = env.get_wrapper_attr("task_reward_transform")
-    except AttributeError:
-        return None
+    found = env_attr(env, "task_reward_transform")
     return found if isinstance(found, RewardTransform) else None
 
 

@@ -96,12 +96,12 @@ def make_task(
             f"wrapper options {sorted(wrapper_options)} need enforce='project' | 'reject' | "
             "'automdp' | 'monitor'"
         )
+    if transform is not None:  # found through any wrapper (get_wrapper_attr)
+        env.task_reward_transform = transform  # type: ignore[attr-defined]
     if constraint is None:
         if not raw:
             raise ConstraintError("this task has no action constraint, so enforce= cannot apply")
         return env
-    if transform is not None:  # found through any wrapper (get_wrapper_attr)
-        env.task_reward_transform = transform  # type: ignore[attr-defined]
     if raw:
         env.task_constraint = make_constraint(constraint)  # type: ignore[attr-defined]
         return env

@@ -24,6 +24,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from acrl_wrappers._env_attrs import env_attr
 from acrl_wrappers.constraints.base import Constraint
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.factories import make_constraint
@@ -167,9 +168,9 @@ def find_constraint(env: Any, *, wrapper_only: bool = False) -> Constraint:
         >>> acrl.find_constraint(env).family
         'box'
     """
-    found = _env_attr(env, "constraint")
+    found = _constraint_attr(env, "constraint")
     if not isinstance(found, Constraint) and not wrapper_only:
-        found = _env_attr(env, "task_constraint")
+        found = _constraint_attr(env, "task_constraint")
     if not isinstance(found, Constraint):
         raise ConstraintError(
             "no acrl constraint found on this env; attach one with "
@@ -179,14 +180,7 @@ def find_constraint(env: Any, *, wrapper_only: bool = False) -> Constraint:
     return found
 
 
-def _env_attr(env: Any, name: str) -> Any:
-    """Attribute ``name`` of an env's wrappers (a vector env's own, else its first sub-env's)."""
+def _constraint_attr(env: Any, name: str) -> Any:
+    """A vector wrapper's own constraint (found through VecNormalize & co.), else ``env_attr``."""
     own = getattr(env, name, None) if is_vector_env(env) or is_sb3_vec_env(env) else None
-    if isinstance(own, Constraint):  # a vector wrapper (found through VecNormalize & co. too)
-        return own
-    try:
-        if hasattr(env, "get_attr") and hasattr(env, "num_envs"):  # a vector env
-            return env.get_attr(name)[0]
-        return env.get_wrapper_attr(name)
-    except AttributeError:
-        return None
+    return own if isinstance(own, Constraint) else env_attr(env, name)
