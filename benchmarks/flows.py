@@ -2,20 +2,28 @@
 
 Docs: packages/acrl-policies/README.md, section "Flows". Run:
 
-    python benchmarks/flows.py             # ~25 min: trains 6 flows, writes results/flows.md
-    python benchmarks/flows.py --reuse     # re-measures speed with the flows kept in .flows/
+    python benchmarks/flows.py                          # ~75 min: 8 flows, writes results/flows.md
+    python benchmarks/flows.py --reference PATH         # adds FlowPG's published flow code
+                                                        # (PATH: a checkout of rlr-smu/flow-pg)
+    python benchmarks/flows.py --only halfcheetah-o20   # one constraint
+    python benchmarks/flows.py --reuse     # re-measures the flows kept in .flows/
     python benchmarks/flows.py --rl        # ~30 min: FlowPG, CVFlowSAC, SAC+projection on
                                            # ReacherL2, writes results/flows_rl.md
     python benchmarks/flows.py --quick --rl --output /tmp/flows.md   # a smoke run (a minute)
 
-Part 1 trains a flow for each constraint (`reacher-l2`, `halfcheetah-o20`, `hopper-m10`)
-with each objective (`flowpg`: maximum likelihood on rejection samples; `cvflow`: reverse
-KL to exp(-violation / sigma)), with the papers' architecture (6 coupling layers, hidden
-256) and condition distributions (FlowPG: U[-20, 20] for HalfCheetah; CV-Flow: N(0, 15^2);
-Hopper: U[-10, 10]). Reported: accuracy (flow outputs of uniform base samples that are
-feasible; exactly, and within FlowPG's margin 0.1), recall (held-out feasible samples the
-inverse flow maps into the base box), F1, training time, and the forward pass per action
-at batch 1 (torch, and the numpy copy `NumpyFlow`) and at batch 1000. One thread.
+Part 1 trains a flow for each constraint (`reacher-l2`, `halfcheetah-o20`, `hopper-m10`,
+`walker2d-m10`) with each method's defaults (`flowpg`: maximum likelihood on rejection
+samples plus reverse KL 0.03; `cvflow`: reverse KL to exp(-violation / sigma) plus
+forward KL), 6 spline coupling layers of width 256, on the condition distribution each
+task declares (HalfCheetah U[-20, 20], Hopper and Walker2d U[-10, 10]). Reported, on that
+distribution and on the states uniformly random actions visit on the task: accuracy
+(flow outputs of uniform base samples that are feasible), recall (the papers' measure:
+held-out feasible samples the inverse flow maps into the base box), coverage (feasible
+samples where the flow's density is at least 10 % of the uniform density on the
+condition's feasible set: what recall cannot see when a flow maps the box onto itself),
+training CPU time, and the forward pass per action at batch 1 and batch 1000. One thread.
+With `--reference`, FlowPG's own RealNvp and update step train on the same samples for
+the same number of updates and are measured the same way.
 
 Part 2 (`--rl`) trains FlowPG, CVFlowSAC (with the reacher flows of part 1) and stock SAC
 behind `ProjectAction` on `ACRL/ReacherL2-v0` for `--rl-steps` steps each, then reports
@@ -37,32 +45,43 @@ import gymnasium as gym
 import numpy as np
 import stable_baselines3
 import torch
+from flowpg_reference import train_reference
 from stable_baselines3 import SAC
 
 import acrl_wrappers as acrl
 from acrl_policies import CVFlowSAC, FlowPG
-from acrl_policies.flows import FlowCheckpoint, NumpyFlow, train_flow
+from acrl_policies.flows import (
+    ConditionalRealNVP,
+    ConditionDistribution,
+    Conditioning,
+    FlowCheckpoint,
+    NumpyFlow,
+    evaluate_flow,
+    train_flow,
+)
+from acrl_policies.flows.visited import task_condition, visited_conditions
 from acrl_wrappers.sb3 import ConstraintMetricsCallback
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 
-# condition distributions of the papers (FlowPG, arXiv:2402.05149; CV-Flow, arXiv:2502.10431)
-CONDITIONS = {
-    ("reacher-l2", "flowpg"): "uniform:-10,10",  # unconditional: unused
-    ("reacher-l2", "cvflow"): "uniform:-10,10",
-    ("halfcheetah-o20", "flowpg"): "uniform:-20,20",
-    ("halfcheetah-o20", "cvflow"): "normal:15",
-    ("hopper-m10", "flowpg"): "uniform:-10,10",
-    ("hopper-m10", "cvflow"): "uniform:-10,10",
+# each constraint's task: flows train on the conditions it declares (FlowPG, arXiv:2402.05149:
+# HalfCheetah U[-20, 20]; Hopper and Walker2d U[-10, 10]) and are also measured on the
+# states uniformly random (projected) actions visit there
+TASKS = {
+    "reacher-l2": "ACRL/ReacherL2-v0",
+    "halfcheetah-o20": "ACRL/HalfCheetahO20-v0",
+    "hopper-m10": "ACRL/HopperM10-v0",
+    "walker2d-m10": "ACRL/Walker2dM10-v0",
 }
+VISITED_STEPS = 5_000
 
 
 @dataclass
 class Args:
     """Command-line arguments."""
 
-    epochs: int = 20
-    """evaluation points per flow"""
+    epochs: int = 8
+    """evaluation points per flow (8 x 500 updates: under 10 CPU minutes per flow)"""
     steps_per_epoch: int = 500
     """updates between evaluations"""
     samples: int = 200_000
@@ -77,6 +96,10 @@ class Args:
     """tiny budgets, for a smoke test"""
     seed: int = 0
     """seed of flows and agents"""
+    reference: str = ""
+    """part 1: also train FlowPG's published flow code (a checkout of rlr-smu/flow-pg)"""
+    only: str = ""
+    """part 1: comma-separated constraints to run (default: all four)"""
     output: str = ""
     """where to write the markdown table (default results/flows.md, results/flows_rl.md)"""
     flow_dir: str = os.path.join(os.path.dirname(__file__), ".flows")
@@ -99,76 +122,123 @@ def microseconds(fn, repeats: int) -> float:
 
 
 def inference_times(ckpt: FlowCheckpoint, repeats: int) -> dict[str, float]:
-    """Forward pass per action: torch at batch 1, numpy copy at batch 1, torch at batch 1000."""
+    """Forward pass per action: torch at batch 1 (and the numpy copy of a RealNVP), batch 1000."""
     flow, dim, c = ckpt.flow.eval(), ckpt.constraint.dim, len(ckpt.condition_indices)
     z1, y1 = torch.rand(1, dim), torch.randn(1, c) if c else None
     z1000, y1000 = torch.rand(1000, dim), torch.randn(1000, c) if c else None
-    fast = NumpyFlow(flow)
-    z1_np, y1_np = z1.double().numpy(), None if y1 is None else y1.double().numpy()
     with torch.inference_mode():
         torch_1 = microseconds(lambda: flow.actions(z1, y1, check=False), repeats)
         torch_1000 = microseconds(
             lambda: flow.actions(z1000, y1000, check=False), max(1, repeats // 50)
         )
-    numpy_1 = microseconds(lambda: fast(z1_np, y1_np), repeats)
+    numpy_1 = float("nan")
+    if isinstance(flow, ConditionalRealNVP):
+        fast = NumpyFlow(flow)
+        z1_np, y1_np = z1.double().numpy(), None if y1 is None else y1.double().numpy()
+        numpy_1 = microseconds(lambda: fast(z1_np, y1_np), repeats)
     return {"torch_b1_us": torch_1, "numpy_b1_us": numpy_1, "torch_b1000_us": torch_1000 / 1000}
 
 
-def train_one(constraint: str, method: str, args: Args) -> tuple[FlowCheckpoint, float]:
-    """Train one flow; returns the checkpoint and the wall-clock seconds."""
-    start = time.perf_counter()
+def numpy_cell(us: float) -> str:
+    """The numpy copy's time, or a dash for an architecture without one."""
+    return "—" if np.isnan(us) else f"{us:.0f}"
+
+
+def task_conditions(constraint: str) -> tuple[ConditionDistribution, str, np.ndarray | None]:
+    """The task's condition distribution, where it came from, and states it visits."""
+    cond = Conditioning(acrl.make_constraint(constraint))
+    if not cond.dim:
+        return ConditionDistribution(), "unconditional", None
+    env = gym.make(TASKS[constraint])
+    dist, source = task_condition(env, cond)
+    visited = visited_conditions(env, cond, VISITED_STEPS, seed=1234)
+    return dist, source, visited
+
+
+def train_one(
+    constraint: str, method: str, condition: ConditionDistribution, args: Args
+) -> tuple[FlowCheckpoint, float]:
+    """Train one flow with the library's defaults; returns it and the CPU seconds."""
+    start = time.process_time()
     ckpt = train_flow(
         constraint,
         method=method,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
         n_samples=args.samples,
-        condition=CONDITIONS[(constraint, method)],
+        condition=condition.to_dict(),
         seed=args.seed,
         n_layers=2 if args.quick else 6,
         hidden=32 if args.quick else 256,
         eval_samples=2000 if args.quick else 20_000,
         progress_bar=not args.quick,
     )
-    return ckpt, time.perf_counter() - start
+    return ckpt, time.process_time() - start
+
+
+def quality_cells(ckpt: FlowCheckpoint, visited: np.ndarray | None, n: int) -> str:
+    """Accuracy, recall and coverage (%) on the task's distribution and on visited states."""
+    uniform = evaluate_flow(ckpt, n=n, seed=7)
+    cells = [uniform[k] for k in ("accuracy", "recall", "coverage")]
+    if visited is not None:
+        seen = evaluate_flow(ckpt, conditions=visited, n=n, seed=7)
+        cells += [seen[k] for k in ("accuracy", "recall", "coverage")]
+    else:
+        cells += cells
+    return " | ".join(f"{100 * v:.2f}" for v in cells)
 
 
 def flow_tables(args: Args) -> list[str]:
     """Part 1: train every flow, return the markdown lines."""
     rows, details = [], []
     repeats = 20 if args.quick else 500
-    for constraint in ("reacher-l2", "halfcheetah-o20", "hopper-m10"):
-        for method in ("flowpg", "cvflow"):
+    n_eval = 2000 if args.quick else 20_000
+    constraints = args.only.split(",") if args.only else list(TASKS)
+    for constraint in constraints:
+        dist, source, visited = task_conditions(constraint)
+        methods = ["flowpg", "cvflow"] + (
+            ["flowpg-reference"] if args.reference and visited is not None else []
+        )
+        for method in methods:
             path = os.path.join(args.flow_dir, f"{constraint}-{method}.flow")
-            if args.reuse and os.path.exists(path):
-                ckpt = FlowCheckpoint.load(path)
-                seconds = ckpt.metrics[-1]["seconds"]
+            if method == "flowpg-reference":
+                ckpt, seconds = train_reference(
+                    args.reference,
+                    acrl.make_constraint(constraint),
+                    dist,
+                    updates=args.epochs * args.steps_per_epoch,
+                    n_samples=args.samples,
+                    seed=args.seed,
+                )
+                speed = inference_times(ckpt, repeats)
             else:
-                ckpt, seconds = train_one(constraint, method, args)
-                ckpt.save(path)
-            m = ckpt.metrics[-1]
-            speed = inference_times(ckpt, repeats)
+                if args.reuse and os.path.exists(path):
+                    ckpt = FlowCheckpoint.load(path)
+                    seconds = ckpt.metrics[-1]["seconds"]
+                else:
+                    ckpt, seconds = train_one(constraint, method, dist, args)
+                    ckpt.save(path)
+                speed = inference_times(ckpt, repeats)
+                details += [
+                    "",
+                    f"### {constraint}, {method} (conditions {source})",
+                    "",
+                    ckpt.metrics_table(),
+                ]
             rows.append(
-                f"| {constraint} | {method} | {100 * m['accuracy']:.2f} | "
-                f"{100 * m['accuracy_margin']:.2f} | {100 * m['recall']:.2f} | {m['f1']:.4f} | "
-                f"{seconds:.0f} | {speed['torch_b1_us']:.0f} | {speed['numpy_b1_us']:.0f} | "
-                f"{speed['torch_b1000_us']:.2f} |"
+                f"| {constraint} | {method} | {quality_cells(ckpt, visited, n_eval)} | "
+                f"{seconds:.0f} | {speed['torch_b1_us']:.0f} | "
+                f"{numpy_cell(speed['numpy_b1_us'])} | {speed['torch_b1000_us']:.2f} |"
             )
             print(rows[-1], flush=True)
-            details += [
-                "",
-                f"### {constraint}, {method} (condition {CONDITIONS[(constraint, method)]})",
-                "",
-                ckpt.metrics_table(),
-            ]
     return [
-        "| constraint | method | accuracy % | accuracy (margin 0.1) % | recall % | F1 | "
-        "training s | forward µs, batch 1 (torch) | batch 1 (numpy copy) | "
-        "µs per action, batch 1000 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| constraint | method | accuracy % | recall % | coverage % | accuracy, visited % | "
+        "recall, visited % | coverage, visited % | training CPU s | forward µs, batch 1 | "
+        "batch 1, numpy copy | µs per action, batch 1000 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        "## Per-epoch metrics",
+        "## Per-epoch metrics (the task's condition distribution)",
         *details,
     ]
 
@@ -205,7 +275,7 @@ def rl_table(args: Args) -> list[str]:
             method = "flowpg" if name == "FlowPG" else "cvflow"
             path = os.path.join(args.flow_dir, f"reacher-l2-{method}.flow")
             if not os.path.exists(path):
-                train_one("reacher-l2", method, args)[0].save(path)
+                train_one("reacher-l2", method, ConditionDistribution(), args)[0].save(path)
             cls = FlowPG if name == "FlowPG" else CVFlowSAC
             model = cls("MlpPolicy", env, flow=path, seed=args.seed, **small)
         start = time.perf_counter()
@@ -268,7 +338,8 @@ def main() -> None:
         lines += [
             "# Flows: accuracy, training time, inference speed",
             "",
-            f"{header} Command: `python benchmarks/flows.py`; {args.epochs} epochs x "
+            f"{header} Command: `python benchmarks/flows.py"
+            f"{' --reference PATH' if args.reference else ''}`; {args.epochs} epochs x "
             f"{args.steps_per_epoch} updates of batch 256, Adam 1e-3 cosine-decayed to 1e-5, "
             f"{args.samples} FlowPG samples. Speed: fastest of 20 rounds of calls.",
             "",

@@ -51,8 +51,12 @@ from acrl_policies import (
     ARAM,
     CTRPO,
     CVPO,
+    NFWPO,
     AcceptanceRejection,
     CVFlowSAC,
+    DOpt,
+    DPre,
+    DPro,
     FlowPG,
     PPOLagrangian,
     SACLagrangian,
@@ -260,6 +264,10 @@ ALGORITHMS: dict[str, tuple[type, Callable[[], gym.Env], int, dict[str, Any]]] =
     "PPOLagrangian": (PPOLagrangian, safe_hopper, 128, {**ON_POLICY, "n_epochs": 2}),
     "CVPO": (CVPO, safe_hopper, 96, OFF_POLICY),
     "SACLagrangian": (SACLagrangian, safe_hopper, 96, {**OFF_POLICY, "ent_coef": "auto"}),
+    "DPre+": (DPre, lambda: reacher("monitor"), 96, {**OFF_POLICY, "penalty": 1.0}),
+    "DPro": (DPro, reacher, 96, OFF_POLICY),
+    "DOpt+": (DOpt, reacher, 96, {**OFF_POLICY, "penalty": 1.0}),
+    "NFWPO": (NFWPO, lambda: reacher("monitor"), 96, {**OFF_POLICY, "eta": 0.05}),
 }
 
 

@@ -56,6 +56,21 @@ def test_flow_train_writes_a_checkpoint_and_a_metrics_table(tmp_path):
     )
 
 
+def test_flow_train_for_a_task_uses_its_constraint_and_declared_conditions(tmp_path):
+    out = tmp_path / "cheetah.flow"
+    result = CliRunner().invoke(
+        make_cli(), ["flow", "train", "--task", "ACRL/HalfCheetahO20-v0", "-o", str(out), *TINY]
+    )
+    assert result.exit_code == 0, result.output
+    assert "conditions: uniform:-20,20 (declared by the task)" in result.output
+    ckpt = FlowCheckpoint.load(out, constraint="halfcheetah-o20", obs_size=17)
+    assert ckpt.condition.to_dict() == {"kind": "uniform", "low": -20.0, "high": 20.0}
+    both = CliRunner().invoke(
+        make_cli(), ["flow", "train", "--task", "ACRL/HalfCheetahO20-v0", "--constraint", "x"]
+    )
+    assert both.exit_code != 0 and "give one of --constraint NAME and --task ID" in both.output
+
+
 def test_flow_train_accepts_a_json_spec_and_float64(tmp_path):
     out = tmp_path / "disc.flow"
     spec = '{"name": "ball", "dim": 2, "bound": 0.1}'

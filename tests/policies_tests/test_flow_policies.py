@@ -12,7 +12,14 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 import acrl_wrappers as acrl
 from acrl_policies import CVFlowSAC, FlowPG
 from acrl_policies.errors import FlowCheckpointError, FlowError
-from acrl_policies.flows import ConditionalRealNVP, FlowCheckpoint, train_flow
+from acrl_policies.flows import (
+    ConditionalRealNVP,
+    Conditioning,
+    FlowCheckpoint,
+    task_condition,
+    train_flow,
+    visited_conditions,
+)
 from acrl_wrappers.testing import ActionProbe
 
 ALGOS = {"FlowPG": FlowPG, "CVFlowSAC": CVFlowSAC}
@@ -194,6 +201,59 @@ def test_without_a_flow_the_algorithm_trains_one_for_the_envs_constraint():
     assert model.constraint == acrl.make_constraint("reacher-l2")
     assert model.policy.flow_config["method"] == "cvflow"
     assert len(model.policy.flow_config["metrics"]) == 2
+
+
+TINY_FLOW = {
+    "epochs": 1,
+    "steps_per_epoch": 2,
+    "n_layers": 1,
+    "hidden": 8,
+    "n_samples": 500,
+    "eval_samples": 200,
+}
+
+
+def test_an_automatic_flow_trains_on_the_conditions_the_task_declares():
+    env = gym.make("ACRL/HalfCheetahO20-v0", enforce="project")  # declares U[-20, 20]
+    model = FlowPG("MlpPolicy", env, learning_starts=10, seed=0, flow_kwargs=TINY_FLOW)
+    assert model.policy.flow_config["condition"] == {"kind": "uniform", "low": -20.0, "high": 20.0}
+    given = FlowPG(
+        "MlpPolicy",
+        env,
+        learning_starts=10,
+        seed=0,
+        flow_kwargs={**TINY_FLOW, "condition": "normal:15"},
+    )
+    assert given.policy.flow_config["condition"] == {"kind": "normal", "std": 15.0}
+
+
+def test_without_a_declaration_the_conditions_are_measured_on_the_env():
+    env = acrl.wrap(gym.make("Hopper-v5"), "hopper-m10")  # a plain env: nothing declared
+    cond = Conditioning(acrl.make_constraint("hopper-m10"))
+    dist, source = task_condition(env, cond, steps=300, seed=0)
+    assert source == "measured over 300 random-action steps"
+    y = visited_conditions(env, cond, steps=300, seed=0)
+    assert dist.entries() == 3  # one range per velocity entry
+    assert (np.asarray(dist.low) < y.min(0)).all() and (y.max(0) < np.asarray(dist.high)).all()
+    model = FlowPG(
+        "MlpPolicy",
+        env,
+        learning_starts=10,
+        seed=0,
+        flow_kwargs={**TINY_FLOW, "condition_steps": 300},
+    )
+    measured = model.policy.flow_config["condition"]  # on the model's own (vectorised) env
+    assert measured["kind"] == "uniform" and len(measured["low"]) == len(measured["high"]) == 3
+
+
+def test_a_declared_distribution_for_other_entries_is_refused_before_training():
+    env = gym.make(
+        "ACRL/HopperM10-v0",
+        enforce="project",
+        condition_distribution={"kind": "normal", "std": [1.0, 2.0]},
+    )
+    with pytest.raises(FlowError, match=r"values for 2 entries.*conditioned on 3"):
+        FlowPG("MlpPolicy", env, seed=0, flow_kwargs=TINY_FLOW)
 
 
 def test_a_flow_for_another_constraint_is_refused(flows):

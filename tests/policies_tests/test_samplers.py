@@ -45,7 +45,7 @@ def test_rejection_gives_up_on_tiny_sets_with_advice():
 )
 def test_hmc_matches_rejection_sampling(name, condition):
     c = acrl.make_constraint(name)
-    a, y = rejection_sample(c, 5000, condition=condition, rng=0)
+    a, y = rejection_sample(c, 5000, condition=condition, rng=0, balanced=False)  # the joint
     hmc = ReflectiveHMC(c, condition=condition, n_chains=32, step_size=0.1, seed=0)
     a_h, y_h, diag = hmc.sample(5000, burn_in=100)
     assert diag.feasible_fraction == 1.0

@@ -113,3 +113,12 @@ def test_default_run_benchmark_compares_the_candidates_with_random_feasible_acti
     assert [row.split(" | ")[0] for row in rows] == [f"| {n}" for n in names]
     assert all(row.endswith("| 0 of 50 |") for row in rows)  # nothing infeasible executed
     assert (tmp_path / "d.jsonl").read_text().count("\n") == 4
+
+
+def test_baseline_layers_benchmark_reports_projection_and_oracle_costs(tmp_path):
+    table = run("baseline_layers.py", tmp_path / "b.md", "--repeats", "2", "--batch", "32")
+    row = next(line for line in table.splitlines() if line.startswith("| halfcheetah-o20 | closed"))
+    forward, both, ratio = (float(x) for x in row.rstrip(" |").split(" | ")[2:5])
+    assert forward > 0 and both > 0 and abs(ratio - both / forward) < 0.02
+    assert "| acrl OSQP layer (KKT backward) |" in table and "| OSQP 1.x adjoint" in table
+    assert "| nsfnet | lp |" in table

@@ -13,6 +13,11 @@ One folder per method, SB3 / sb3-contrib style, each with a ``policies.py`` hold
 - :mod:`acrl_policies.lagrangian` — ``TRPOLagrangian``, ``PPOLagrangian``, ``SACLagrangian``;
 - :mod:`acrl_policies.aram` — ``ARAM`` (acceptance-rejection + augmented MDP, MOSAC);
 - :mod:`acrl_policies.arm` — ``AcceptanceRejection`` (feasible ``predict`` for any SB3 model);
+- :mod:`acrl_policies.projection_td3` — ``DPre``, ``DPro``, ``DOpt`` (OptLayer): the
+  projection baselines, one ``ProjectionTD3`` configured three ways, with "+" penalties;
+- :mod:`acrl_policies.nfwpo` — ``NFWPO`` (Frank-Wolfe policy optimisation, TD3-based);
+- :mod:`acrl_policies.constraints` — torch violations, ``DifferentiableProjection`` and the
+  linear-maximisation oracle;
 - :mod:`acrl_policies.common.safety_net` — ``SafetyNetCounts``: what the methods that check
   their own proposals (ARAM, FlowPG, CV-Flow) proposed, rejected and projected.
 
@@ -28,6 +33,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "ConditionalRealNVP": "acrl_policies.flows",
+    "ConditionalSplineFlow": "acrl_policies.flows",
     "FlowCheckpoint": "acrl_policies.flows",
     "train_flow": "acrl_policies.flows",
     "FlowPG": "acrl_policies.flowpg",
@@ -39,6 +45,14 @@ _LAZY = {
     "CVPO": "acrl_policies.cvpo",
     "ARAM": "acrl_policies.aram",
     "AcceptanceRejection": "acrl_policies.arm",
+    "ProjectionTD3": "acrl_policies.projection_td3",
+    "DPre": "acrl_policies.projection_td3",
+    "DPro": "acrl_policies.projection_td3",
+    "DOpt": "acrl_policies.projection_td3",
+    "NFWPO": "acrl_policies.nfwpo",
+    "DifferentiableProjection": "acrl_policies.constraints",
+    "LinearMaximizationOracle": "acrl_policies.constraints",
+    "torch_violation": "acrl_policies.constraints",
     "SafetyNetCounts": "acrl_policies.common.safety_net",
     "safety_net_counts": "acrl_policies.common.safety_net",
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,7 +21,13 @@ def flow() -> None:
 
 
 @flow.command("train")
-@click.option("--constraint", "constraint", required=True, help="Registered name or JSON spec.")
+@click.option("--constraint", "constraint", default=None, help="Registered name or JSON spec.")
+@click.option(
+    "--task",
+    default=None,
+    help="Registered task id instead of --constraint (e.g. ACRL/HalfCheetahO20-v0): its "
+    "constraint, on the conditions it declares or, failing that, measured on it.",
+)
 @click.option(
     "--method",
     type=click.Choice(["flowpg", "cvflow"]),
@@ -61,9 +68,9 @@ def flow() -> None:
 )
 @click.option(
     "--condition",
-    default="uniform:-10,10",
-    show_default=True,
-    help="Distribution of the condition entries: uniform:LOW,HIGH or normal:STD.",
+    default=None,
+    help="Distribution of the condition entries: uniform:LOW,HIGH or normal:STD "
+    "[default: the task's with --task, else uniform:-10,10].",
 )
 @click.option(
     "--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True
@@ -77,21 +84,25 @@ def flow() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def train(
-    constraint: str, method: str, output: str | None, no_progress: bool, **settings: object
+    constraint: str | None,
+    task: str | None,
+    method: str,
+    output: str | None,
+    no_progress: bool,
+    **settings: object,
 ) -> None:
-    """Train a flow for a constraint and write its checkpoint and metrics table."""
-    import json
-
+    """Train a flow for a constraint (or a task's) and write its checkpoint and metrics."""
     from acrl_policies.errors import FlowAccuracyWarning
     from acrl_policies.flows.training import FlowTrainingConfig, train_flow
-    from acrl_wrappers import make_constraint
     from acrl_wrappers.errors import AcrlError
 
+    if (constraint is None) == (task is None):
+        raise click.UsageError("give one of --constraint NAME and --task ID")
     try:
-        spec = json.loads(constraint) if constraint.lstrip().startswith("{") else constraint
-        c = make_constraint(spec)
+        c, name, condition = _target(constraint, task, settings.pop("condition"))  # type: ignore[arg-type]
+        if condition is not None:
+            settings["condition"] = condition
         cfg = FlowTrainingConfig(method=method, **settings)  # type: ignore[arg-type]
-        name = constraint if isinstance(spec, str) else c.family
         path = Path(output or f"flows/{name}-{method}.flow")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", FlowAccuracyWarning)
@@ -109,3 +120,37 @@ def train(
         click.echo(f"warning: {warning.message}", err=True)
     if caught:
         sys.exit(1)
+
+
+def _target(
+    constraint: str | None, task: str | None, condition: str | None
+) -> tuple[Any, str, str | dict[str, Any] | None]:
+    """The constraint, the name for the default file, and the condition distribution."""
+    import json
+
+    from acrl_wrappers import make_constraint
+
+    if constraint is not None:
+        spec = json.loads(constraint) if constraint.lstrip().startswith("{") else constraint
+        c = make_constraint(spec)
+        return c, constraint if isinstance(spec, str) else c.family, condition
+    import gymnasium as gym
+
+    import acrl_wrappers as acrl
+    from acrl_policies.flows.conditions import Conditioning
+    from acrl_policies.flows.visited import task_condition
+
+    acrl.load_plugins()
+    try:
+        env = gym.make(task, enforce="project")
+    except gym.error.Error as exc:
+        raise acrl.AcrlError(f"cannot make task {task!r}: {exc}") from None
+    c = acrl.find_constraint(env)
+    if c is None:
+        raise acrl.AcrlError(f"task {task!r} has no action constraint to train a flow for")
+    name = task.split("/")[-1]
+    if condition is None and Conditioning(c).dim:
+        dist, source = task_condition(env, Conditioning(c))
+        click.echo(f"conditions: {dist} ({source})")
+        return c, name, dist.to_dict()
+    return c, name, condition

@@ -15,6 +15,9 @@ catches every acrl failure; each message names the problem and the fix.
 - :class:`PreferenceError` — a preference vector that is not on the simplex (ARAM).
 - :class:`AcceptanceRejectionError` — bad acceptance-rejection settings (``M < 1``) or model.
 - :class:`MissingConstraintError` — an algorithm needs the env's constraint and found none.
+- :class:`NoTorchViolationError` — a constraint family has no torch violation (no gradient).
+- :class:`NoDifferentiablePathError` — a constraint has no differentiable projection or
+  linear-minimisation oracle for the method asked for (names the alternatives).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ __all__ = [
     "InvalidSampleCountError",
     "MissingConstraintError",
     "MissingCostError",
+    "NoDifferentiablePathError",
+    "NoTorchViolationError",
     "PolicyError",
     "PreferenceError",
 ]
@@ -94,4 +99,21 @@ class MissingConstraintError(PolicyError):
 
     The message says how to attach one (``gym.make("ACRL/...", enforce=...)`` or
     ``acrl.wrap``) or pass it explicitly.
+    """
+
+
+class NoTorchViolationError(PolicyError):
+    """A constraint family has no torch violation, so no gradient of the constraint.
+
+    Raised where a method needs one (a "+" penalty, a differentiable projection); the
+    message names ``register_torch_rows`` and the methods that need no gradient.
+    """
+
+
+class NoDifferentiablePathError(PolicyError):
+    """A constraint has no differentiable projection (or no linear-minimisation oracle).
+
+    Raised when a method is built, never at the first gradient step: non-convex sets,
+    families without a closed form, a QP form or torch rows. The message names the
+    alternatives (DPre / DPro, which need only a projection, FlowPG, ARAM).
     """

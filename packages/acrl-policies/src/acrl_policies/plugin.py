@@ -27,6 +27,10 @@ FLOW_PARTS: dict[str, tuple[str, str]] = {
         "acrl_policies.flows.real_nvp:ConditionalRealNVP",
         "flow architecture: conditional RealNVP (affine couplings, alternating halves)",
     ),
+    "rqspline": (
+        "acrl_policies.flows.spline:ConditionalSplineFlow",
+        "flow architecture: conditional rational-quadratic spline flow, box onto box",
+    ),
     "rejection": (
         "acrl_policies.flows.samplers:sample_by_rejection",
         "sampler: feasible (action, condition) pairs by batched rejection",
@@ -67,10 +71,36 @@ ARM_ALGORITHMS: dict[str, tuple[str, str]] = {
 }
 
 
+# Projection baselines (Kasaura et al.) and NFWPO -----------------------------------------
+BASELINE_ALGORITHMS: dict[str, tuple[str, str]] = {
+    "dpre": (
+        "acrl_policies.projection_td3:DPre",
+        "DPre: TD3, proposals projected before the env, proposals stored (penalty=1: DPre+)",
+    ),
+    "dpro": (
+        "acrl_policies.projection_td3:DPro",
+        "DPro: TD3 with projected exploration, executed actions stored (penalty=1: DPro+)",
+    ),
+    "dopt": (
+        "acrl_policies.projection_td3:DOpt",
+        "DOpt: TD3 with a differentiable projection (OptLayer) as the actor's last layer",
+    ),
+    "nfwpo": (
+        "acrl_policies.nfwpo:NFWPO",
+        "NFWPO: TD3 whose actor regresses onto Frank-Wolfe steps in the feasible set",
+    ),
+}
+
+
 @hookimpl
 def register_algorithms(register: RegisterAlgorithm) -> None:
     """Register every algorithm of this package under its ``acrl train --algo`` name."""
-    for name, (target, doc) in {**FLOW_ALGORITHMS, **COST_ALGORITHMS, **ARM_ALGORITHMS}.items():
+    for name, (target, doc) in {
+        **FLOW_ALGORITHMS,
+        **COST_ALGORITHMS,
+        **ARM_ALGORITHMS,
+        **BASELINE_ALGORITHMS,
+    }.items():
         register(name, target, doc=doc)
 
 

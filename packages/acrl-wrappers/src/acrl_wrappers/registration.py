@@ -12,7 +12,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from acrl_wrappers.errors import ConstraintError, PluginError
+from acrl_wrappers.condition_spec import condition_spec
+from acrl_wrappers.errors import ConstraintError, PluginError, SpecError
 from acrl_wrappers.registry import Entry
 from acrl_wrappers.reward_calibration import RewardTransform
 
@@ -49,7 +50,14 @@ def register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[.
         if not isinstance(doc, str):
             raise PluginError(f"doc of {kind} {name!r} must be a string, got {doc!r}")
         allowed = {
-            "env": {"constraint", "max_episode_steps", "kwargs", "action_dim", "reward_transform"}
+            "env": {
+                "constraint",
+                "max_episode_steps",
+                "kwargs",
+                "action_dim",
+                "reward_transform",
+                "condition_distribution",
+            }
         }.get(kind, set())
         unexpected = set(options) - allowed
         if unexpected:
@@ -67,6 +75,10 @@ def register_function(kind: str, plugin: str, staged: list[Entry]) -> Callable[.
             options["reward_transform"] = _checked_transform(
                 kind, name, options["reward_transform"]
             )
+        if options.get("condition_distribution") is not None:
+            options["condition_distribution"] = _checked_condition(
+                kind, name, options["condition_distribution"]
+            )
         staged.append(Entry(kind, name, target, plugin, tuple(aliases), doc, options))
 
     return register
@@ -78,6 +90,14 @@ def _checked_transform(kind: str, name: str, value: Any) -> dict[str, Any]:
         return RewardTransform.from_spec(value).spec
     except ConstraintError as exc:
         raise PluginError(f"reward_transform of {kind} {name!r}: {exc}") from exc
+
+
+def _checked_condition(kind: str, name: str, value: Any) -> dict[str, Any]:
+    """A task's declared condition distribution as a JSON-able spec, or a :class:`PluginError`."""
+    try:
+        return condition_spec(value)
+    except SpecError as exc:
+        raise PluginError(f"condition_distribution of {kind} {name!r}: {exc}") from exc
 
 
 def check_task_id(entry: Entry) -> None:
@@ -99,5 +119,6 @@ def register_task(entry: Entry) -> None:
             "max_episode_steps": entry.options.get("max_episode_steps"),
             "env_kwargs": dict(entry.options.get("kwargs") or {}),
             "reward_transform": entry.options.get("reward_transform"),
+            "condition_distribution": entry.options.get("condition_distribution"),
         },
     )

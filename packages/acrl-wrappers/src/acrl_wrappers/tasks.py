@@ -20,6 +20,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.wrappers import TimeLimit
 
+from acrl_wrappers.condition_spec import condition_spec
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.factories import make_constraint
 from acrl_wrappers.registration import TASK_ENTRY_POINT
@@ -40,6 +41,7 @@ def make_task(
     enforce: str | None = "project",
     render_mode: str | None = None,
     reward_transform: Mapping[str, Any] | RewardTransform | None = None,
+    condition_distribution: str | Mapping[str, Any] | None = None,
     **wrapper_options: Any,
 ) -> gym.Env[Any, Any]:
     """Build a task: the env, its time limit, and the enforcement wrapper if ``enforce`` is given.
@@ -59,6 +61,10 @@ def make_task(
             augmented MDPs (``{"scale", "offset", "source"}``); attached to the returned env
             as ``task_reward_transform``, which ARAM and ``AutoMDP`` apply unless given
             ``reward_scale`` / ``reward_offset``.
+        condition_distribution: where the observation entries the constraint reads lie
+            on this task (:mod:`acrl_wrappers.condition_spec`); attached as
+            ``task_condition_distribution``, which flows trained for the task draw their
+            conditions from.
         **wrapper_options: keyword arguments of the wrapper (``kappa``, ``penalty``, ...).
 
     Raises:
@@ -81,6 +87,7 @@ def make_task(
             "'project' | 'reject' | 'automdp' | 'monitor'"
         )
     transform = None if reward_transform is None else RewardTransform.from_spec(reward_transform)
+    conditions = None if condition_distribution is None else condition_spec(condition_distribution)
     creator = (
         load_env_creator(env_entry_point) if isinstance(env_entry_point, str) else env_entry_point
     )
@@ -98,6 +105,8 @@ def make_task(
         )
     if transform is not None:  # found through any wrapper (get_wrapper_attr)
         env.task_reward_transform = transform  # type: ignore[attr-defined]
+    if conditions is not None:
+        env.task_condition_distribution = conditions  # type: ignore[attr-defined]
     if constraint is None:
         if not raw:
             raise ConstraintError("this task has no action constraint, so enforce= cannot apply")

@@ -54,6 +54,18 @@ ARAM_REWARD_TRANSFORMS = {
 other tasks declare none: ARAM and ``AutoMDP`` then calibrate the offset themselves)."""
 
 
+FLOW_CONDITIONS = {
+    "ACRL/HalfCheetahO20-v0": "uniform:-20,20",
+    "ACRL/HopperM10-v0": "uniform:-10,10",
+    "ACRL/HopperVelM10-v0": "uniform:-10,10",
+    "ACRL/Walker2dM10-v0": "uniform:-10,10",
+}
+"""Where the observation entries each task's constraint reads lie: the state bounds of the
+papers' flow training (FlowPG, arXiv:2402.05149: HalfCheetah's joint velocities in
+[-20, 20]; Hopper and Walker2d in [-10, 10], as in CV-Flow, arXiv:2502.10431). Flows
+trained for the other state-dependent tasks measure theirs from random-action rollouts."""
+
+
 @hookimpl
 def register_constraints(register: RegisterConstraint) -> None:
     """The three extra families and every named benchmark constraint."""
@@ -75,6 +87,7 @@ def register_envs(register: RegisterEnv) -> None:
             constraint=constraint,
             max_episode_steps=steps,
             reward_transform=ARAM_REWARD_TRANSFORMS.get(env_id),
+            condition_distribution=FLOW_CONDITIONS.get(env_id),
             doc=doc,
         )
     for task, (_, threshold, planar) in VELOCITY_THRESHOLDS.items():

@@ -5,7 +5,8 @@
 
 - **the flow**: ``flow=`` a checkpoint path or a :class:`FlowCheckpoint`, checked against
   the env's constraint; or ``None`` to train one first for the constraint found on the
-  env (``flow_kwargs`` are :class:`FlowTrainingConfig` settings). Its configuration goes
+  env (``flow_kwargs`` are :class:`FlowTrainingConfig` settings), on the conditions the
+  task declares or, failing that, measured from random-action rollouts. Its configuration goes
   into ``policy_kwargs["flow_config"]`` and its weights into the policy, so ``save`` /
   ``load`` carry both.
 - **the safety net**: every action sent to the env, in training and in :meth:`predict`,
@@ -35,7 +36,9 @@ from acrl_policies.common.callbacks import with_constraint_metrics
 from acrl_policies.common.safety_net import SafetyNetCounts
 from acrl_policies.errors import FlowError
 from acrl_policies.flows.checkpoint import FlowCheckpoint
+from acrl_policies.flows.conditions import Conditioning
 from acrl_policies.flows.training import FlowTrainingConfig, train_flow
+from acrl_policies.flows.visited import task_condition
 from acrl_wrappers import Constraint, find_constraint, make_projector
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.projection.base import Projector
@@ -58,6 +61,8 @@ class FlowAlgorithm:
     observation_space: spaces.Space
     action_space: spaces.Space
     logger: Any
+    seed: int | None
+    verbose: int
     _vec_normalize_env: Any
 
     def _init_flow_options(self, flow: FlowSource, flow_kwargs: dict[str, Any] | None) -> None:
@@ -83,14 +88,30 @@ class FlowAlgorithm:
                 "trained first: acrl.wrap(env, constraint, enforce='project')"
             )
         else:
-            settings = {"method": self.flow_method, **self.flow_kwargs}
-            ckpt = train_flow(env_constraint, FlowTrainingConfig.from_dict(settings))
+            ckpt = self._train_flow(env_constraint)
         if env_constraint is not None:
             ckpt.check_compatible(env_constraint, obs_size=obs_size)
         elif obs_size is not None:
             ckpt.conditioning.check_observation_size(obs_size)
         self.policy_kwargs = {**self.policy_kwargs, "flow_config": ckpt.config()}
         return ckpt.flow.state_dict()
+
+    def _train_flow(self, constraint: Constraint) -> FlowCheckpoint:
+        """Train a flow for the env's constraint, on the task's conditions.
+
+        Conditions come from ``flow_kwargs["condition"]``, else from the task
+        (:func:`~acrl_policies.flows.visited.task_condition`: declared, or measured over
+        random-action steps); ``flow_kwargs["condition_steps"]`` sets how many.
+        """
+        settings = {"method": self.flow_method, **self.flow_kwargs}
+        steps = settings.pop("condition_steps", 2_000)
+        cond = Conditioning(constraint)
+        if "condition" not in settings and cond.dim:
+            dist, source = task_condition(self.env, cond, steps=steps, seed=self.seed or 0)
+            settings["condition"] = dist.to_dict()
+            if self.verbose:
+                print(f"Training a flow on conditions {dist} ({source})")
+        return train_flow(constraint, FlowTrainingConfig.from_dict(settings))
 
     def _env_constraint(self) -> Constraint | None:
         if self.env is None:

@@ -1,6 +1,7 @@
 """Normalizing flows that map a simple base distribution onto a constraint's feasible set.
 
-- :class:`ConditionalRealNVP` — the flow (affine couplings, exact log-determinants);
+- :class:`ConditionalSplineFlow` — the default flow (spline couplings, box onto box);
+- :class:`ConditionalRealNVP` — FlowPG's and CV-Flow's flow (affine couplings);
 - :class:`MollifiedUniform`, :class:`StandardNormal` — base distributions;
 - :func:`rejection_sample`, :class:`ReflectiveHMC` — feasible (action, condition) samples;
 - :func:`train_flow` — FlowPG's maximum likelihood or CV-Flow's reverse KL;
@@ -20,6 +21,7 @@ from __future__ import annotations
 from acrl_policies.flows.bases import BaseDistribution, MollifiedUniform, StandardNormal, make_base
 from acrl_policies.flows.checkpoint import FLOW_FORMAT, FlowCheckpoint
 from acrl_policies.flows.conditions import ConditionDistribution, Conditioning
+from acrl_policies.flows.metrics import balanced_feasible_samples, evaluate_flow
 from acrl_policies.flows.numpy_flow import NumpyFlow
 from acrl_policies.flows.real_nvp import AffineCoupling, ConditionalRealNVP
 from acrl_policies.flows.registry import make_flow, make_sampler
@@ -30,8 +32,14 @@ from acrl_policies.flows.samplers import (
     rejection_sample,
     split_rhat,
 )
-from acrl_policies.flows.training import FlowTrainingConfig, evaluate_flow, train_flow
+from acrl_policies.flows.spline import (
+    ConditionalSplineFlow,
+    SplineCoupling,
+    rational_quadratic_spline,
+)
+from acrl_policies.flows.training import FlowTrainingConfig, train_flow
 from acrl_policies.flows.violation import violation_with_gradient
+from acrl_policies.flows.visited import task_condition, visited_conditions
 
 __all__ = [
     "FLOW_FORMAT",
@@ -39,6 +47,7 @@ __all__ = [
     "BaseDistribution",
     "ConditionDistribution",
     "ConditionalRealNVP",
+    "ConditionalSplineFlow",
     "Conditioning",
     "FlowCheckpoint",
     "FlowTrainingConfig",
@@ -46,14 +55,19 @@ __all__ = [
     "MollifiedUniform",
     "NumpyFlow",
     "ReflectiveHMC",
+    "SplineCoupling",
     "StandardNormal",
+    "balanced_feasible_samples",
     "effective_sample_size",
     "evaluate_flow",
     "make_base",
     "make_flow",
     "make_sampler",
+    "rational_quadratic_spline",
     "rejection_sample",
     "split_rhat",
+    "task_condition",
     "train_flow",
     "violation_with_gradient",
+    "visited_conditions",
 ]

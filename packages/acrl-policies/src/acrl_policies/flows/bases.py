@@ -53,6 +53,10 @@ class BaseDistribution:
         """Whether each row lies in the region base samples come from (bool ``(N,)``)."""
         raise NotImplementedError
 
+    def normalized_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """The normalised log-density of the distribution samples come from (``-inf`` off it)."""
+        raise NotImplementedError
+
 
 class MollifiedUniform(BaseDistribution):
     """Uniform on ``[-1, 1]^dim`` with a Gaussian fall-off of width ``sigma`` outside.
@@ -96,6 +100,11 @@ class MollifiedUniform(BaseDistribution):
         """Inside ``[-1, 1]^dim`` (with 1e-6 of slack for rounding)."""
         return (z.abs() <= 1.0 + 1e-6).all(dim=1)
 
+    def normalized_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """``-dim * log 2`` inside the box (the uniform samples are drawn from), ``-inf`` off it."""
+        inside = torch.full_like(z[:, 0], -self.dim * math.log(2.0))
+        return torch.where(self.support(z), inside, torch.full_like(inside, -math.inf))
+
 
 class StandardNormal(BaseDistribution):
     """``N(0, I)`` on ``R^dim``; :meth:`support` is the ball holding 99 % of its mass.
@@ -132,6 +141,10 @@ class StandardNormal(BaseDistribution):
     def support(self, z: torch.Tensor) -> torch.Tensor:
         """Within the radius holding 99 % of the mass."""
         return z.norm(dim=1) <= self.radius
+
+    def normalized_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """The exact standard normal log-density."""
+        return self.log_prob(z)
 
 
 def _draw(

@@ -10,20 +10,27 @@ Hopper; FlowPG, arXiv:2402.05149; CV-Flow, arXiv:2502.10431).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from acrl_policies.errors import FlowError
 from acrl_wrappers import Constraint
+from acrl_wrappers.condition_spec import condition_spec
+from acrl_wrappers.errors import SpecError
 
 __all__ = ["ConditionDistribution", "Conditioning"]
+
+
+Values = float | tuple[float, ...]
 
 
 @dataclass(frozen=True)
 class ConditionDistribution:
     """The distribution condition entries are drawn from during flow training.
+
+    Every value is one number for all entries or a tuple with one per entry.
 
     Args:
         kind: ``"uniform"`` (on ``[low, high]``) or ``"normal"`` (``N(0, std^2)``).
@@ -31,68 +38,140 @@ class ConditionDistribution:
         high: upper bound of the uniform.
         std: standard deviation of the normal.
 
+    Raises:
+        FlowError: an unknown kind, ``low >= high``, ``std <= 0``, non-finite values.
+
     Example:
         >>> d = ConditionDistribution.parse("uniform:-20,20")
         >>> d.sample(3, 2, np.random.default_rng(0)).shape, d.scale
         ((3, 2), 20.0)
         >>> ConditionDistribution.parse("normal:15").scale
         15.0
+        >>> ConditionDistribution("uniform", low=(-1.0, 0.0), high=(1.0, 5.0)).scale
+        (1.0, 5.0)
     """
 
     kind: str = "uniform"
-    low: float = -10.0
-    high: float = 10.0
-    std: float = 1.0
+    low: Values = -10.0
+    high: Values = 10.0
+    std: Values = 1.0
 
     def __post_init__(self) -> None:
-        if self.kind not in ("uniform", "normal"):
-            raise FlowError(
-                f"condition distribution kind must be 'uniform' or 'normal', got {self.kind!r}"
-            )
-        if self.kind == "uniform" and not self.low < self.high:
-            raise FlowError(f"uniform condition needs low < high, got [{self.low}, {self.high}]")
-        if self.kind == "normal" and not self.std > 0:
-            raise FlowError(f"normal condition needs std > 0, got {self.std}")
+        keys = ("low", "high") if self.kind == "uniform" else ("std",)
+        try:
+            spec = condition_spec({"kind": self.kind, **{k: getattr(self, k) for k in keys}})
+        except SpecError as exc:
+            raise FlowError(str(exc)) from None
+        for key in keys:
+            object.__setattr__(self, key, spec[key])
+
+    def __str__(self) -> str:
+        """The spec as text, rounded (``uniform:-20,20``; per-entry values as lists).
+
+        Example:
+            >>> print(ConditionDistribution("uniform", low=(-1.0, -2.5), high=(1.0, 2.0)))
+            uniform:[-1, -2.5],[1, 2]
+        """
+
+        def text(v: Values) -> str:
+            if isinstance(v, tuple):
+                return "[" + ", ".join(f"{x:.3g}" for x in v) + "]"
+            return f"{v:.3g}"
+
+        if self.kind == "normal":
+            return f"normal:{text(self.std)}"
+        return f"uniform:{text(self.low)},{text(self.high)}"
 
     @classmethod
-    def parse(cls, text: str) -> ConditionDistribution:
-        """From ``"uniform:LOW,HIGH"`` or ``"normal:STD"`` (the CLI's ``--condition``)."""
-        kind, _, args = text.partition(":")
+    def parse(cls, text: str | Mapping[str, Any]) -> ConditionDistribution:
+        """From ``"uniform:LOW,HIGH"``, ``"normal:STD"`` (the CLI's ``--condition``) or a spec."""
         try:
-            values = [float(v) for v in args.split(",")] if args else []
-            if kind == "uniform" and len(values) == 2:
-                return cls("uniform", low=values[0], high=values[1])
-            if kind == "normal" and len(values) == 1:
-                return cls("normal", std=values[0])
-        except ValueError:
-            pass
-        raise FlowError(
-            f"cannot read the condition distribution {text!r}; write 'uniform:LOW,HIGH' "
-            "(e.g. 'uniform:-20,20') or 'normal:STD' (e.g. 'normal:15')"
-        )
+            spec = condition_spec(text)
+        except SpecError as exc:
+            raise FlowError(str(exc)) from None
+        return cls(**spec)
+
+    @classmethod
+    def from_samples(cls, y: np.ndarray, widen: float = 0.25) -> ConditionDistribution:
+        """A per-entry uniform covering condition rows ``y`` (e.g. states a task visits).
+
+        Each entry's range runs from its 0.1 % to its 99.9 % quantile, widened on both
+        sides by ``widen`` times its width (and at least 1e-3).
+
+        Example:
+            >>> y = np.random.default_rng(0).uniform([-1, 0], [1, 4], size=(5000, 2))
+            >>> d = ConditionDistribution.from_samples(y)
+            >>> [round(v, 1) for v in d.low], [round(v, 1) for v in d.high]
+            ([-1.5, -1.0], [1.5, 5.0])
+        """
+        if y.ndim != 2 or y.shape[0] < 2 or y.shape[1] == 0 or not np.isfinite(y).all():
+            raise FlowError(
+                f"need at least 2 finite condition rows with one or more entries, got {y.shape}"
+            )
+        lo, hi = np.quantile(y, 0.001, axis=0), np.quantile(y, 0.999, axis=0)
+        margin = np.maximum(widen * (hi - lo), 1e-3)
+        return cls("uniform", low=tuple(lo - margin), high=tuple(hi + margin))
 
     @property
-    def scale(self) -> float:
-        """A typical magnitude: the flow divides conditions by it."""
+    def scale(self) -> Values:
+        """A typical magnitude per entry: the flow divides conditions by it."""
         if self.kind == "normal":
             return self.std
-        return max(abs(self.low), abs(self.high))
+        magnitude = np.maximum(np.abs(np.asarray(self.low)), np.abs(np.asarray(self.high)))
+        return float(magnitude) if magnitude.ndim == 0 else tuple(float(v) for v in magnitude)
+
+    def entries(self) -> int | None:
+        """How many entries the distribution describes (``None``: any number, one value)."""
+        lengths = {len(v) for v in (self.low, self.high, self.std) if isinstance(v, tuple)}
+        return lengths.pop() if lengths else None
+
+    def check(self, conditioning: Conditioning) -> None:
+        """Raise :class:`FlowError` if per-entry values do not match the condition entries.
+
+        Example:
+            >>> import acrl_wrappers as acrl
+            >>> cond = Conditioning(acrl.make_constraint("hopper-m10"))
+            >>> try:
+            ...     ConditionDistribution("normal", std=(1.0, 2.0)).check(cond)
+            ... except FlowError as exc:
+            ...     print(str(exc)[:52])
+            the condition distribution has values for 2 entries,
+        """
+        n = self.entries()
+        if n is not None and n != conditioning.dim:
+            raise FlowError(
+                f"the condition distribution has values for {n} entries, but the flow is "
+                f"conditioned on {conditioning.dim} observation entries {conditioning.indices}; "
+                f"give one value or {conditioning.dim}"
+            )
 
     def sample(self, n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` condition rows of ``dim`` entries, float64."""
         if self.kind == "normal":
-            return rng.normal(0.0, self.std, size=(n, dim))
-        return rng.uniform(self.low, self.high, size=(n, dim))
+            return rng.normal(0.0, np.asarray(self.std), size=(n, dim))
+        return rng.uniform(np.asarray(self.low), np.asarray(self.high), size=(n, dim))
 
     def contains(self, y: np.ndarray) -> np.ndarray:
         """Whether each row lies in the distribution's support (always true for normal)."""
         if self.kind == "normal":
             return np.ones(y.shape[0], dtype=bool)
-        return ((y >= self.low) & (y <= self.high)).all(axis=1)
+        return ((y >= np.asarray(self.low)) & (y <= np.asarray(self.high))).all(axis=1)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (stored in flow checkpoints)."""
-        return asdict(self)
+        """JSON-able spec of the kind's own values, stored in flow checkpoints.
+
+        :meth:`parse` and ``flow_kwargs["condition"]`` accept it.
+
+        Example:
+            >>> ConditionDistribution.parse("normal:15").to_dict()
+            {'kind': 'normal', 'std': 15.0}
+        """
+        keys = ("low", "high") if self.kind == "uniform" else ("std",)
+        values = {k: getattr(self, k) for k in keys}
+        return {
+            "kind": self.kind,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in values.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ConditionDistribution:

@@ -18,13 +18,13 @@ Two deliberate differences from the published code, neither changing the model c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from acrl_policies.errors import FlowError, FlowNumericalError
+from acrl_policies.errors import FlowError
+from acrl_policies.flows.coupling import CouplingFlow
 
 __all__ = ["AffineCoupling", "ConditionalRealNVP"]
 
@@ -118,7 +118,7 @@ class AffineCoupling(nn.Module):
         return self._join(kept, (moved - t) * torch.exp(-s)), -s.sum(dim=1)
 
 
-class ConditionalRealNVP(nn.Module):
+class ConditionalRealNVP(CouplingFlow):
     """A conditional RealNVP flow from a base space to the action space.
 
     :meth:`forward` maps base samples ``z`` to actions (FlowPG's ``g``, the direction a
@@ -161,16 +161,6 @@ class ConditionalRealNVP(nn.Module):
         scale_factor: float = 1.0,
         condition_scale: float | Sequence[float] = 1.0,
     ) -> None:
-        super().__init__()
-        for name, value in (("dim", dim), ("n_layers", n_layers), ("hidden", hidden)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise FlowError(f"`{name}` must be a positive integer, got {value!r}")
-        if (
-            isinstance(condition_dim, bool)
-            or not isinstance(condition_dim, int)
-            or condition_dim < 0
-        ):
-            raise FlowError(f"`condition_dim` must be an integer >= 0, got {condition_dim!r}")
         if not scale_factor > 0:
             raise FlowError(f"`scale_factor` must be positive, got {scale_factor!r}")
         if dim == 1 and condition_dim == 0:
@@ -178,23 +168,14 @@ class ConditionalRealNVP(nn.Module):
                 "a 1-D unconditional flow has no half to condition on; "
                 "use dim >= 2 or give a condition"
             )
-        scale = torch.as_tensor(condition_scale, dtype=torch.float32).reshape(-1)
-        if scale.numel() not in (1, max(condition_dim, 1)) or not bool((scale > 0).all()):
-            raise FlowError(
-                f"`condition_scale` must be positive, a scalar or {condition_dim} values, "
-                f"got {condition_scale!r}"
-            )
-        self.dim = dim
-        self.condition_dim = condition_dim
-        self.config: dict[str, Any] = {
-            "dim": dim,
-            "condition_dim": condition_dim,
-            "n_layers": n_layers,
-            "hidden": hidden,
-            "scale_factor": float(scale_factor),
-            "condition_scale": scale.tolist() if scale.numel() > 1 else float(scale),
-        }
-        self.register_buffer("condition_scale", scale.expand(max(condition_dim, 1)).clone())
+        super().__init__(
+            dim,
+            condition_dim,
+            n_layers=n_layers,
+            hidden=hidden,
+            condition_scale=condition_scale,
+            scale_factor=float(scale_factor),
+        )
         self.layers = nn.ModuleList(
             AffineCoupling(
                 dim,
@@ -205,97 +186,3 @@ class ConditionalRealNVP(nn.Module):
             )
             for i in range(n_layers)
         )
-
-    def _scaled(self, condition: torch.Tensor | None, batch: int) -> torch.Tensor | None:
-        if self.condition_dim == 0:
-            return None
-        if condition is None:
-            raise FlowError(
-                f"this flow is conditional on {self.condition_dim} observation entries; "
-                "pass the condition"
-            )
-        if condition.ndim == 1:
-            condition = condition.expand(batch, -1)
-        if condition.shape[-1] != self.condition_dim:
-            raise FlowError(
-                f"condition has {condition.shape[-1]} entries, the flow expects "
-                f"{self.condition_dim}"
-            )
-        return condition / self.condition_scale
-
-    def forward(
-        self, z: torch.Tensor, condition: torch.Tensor | None = None, *, check: bool = True
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Base samples ``(N, dim)`` → actions ``(N, dim)`` and ``log|det da/dz|`` ``(N,)``.
-
-        Args:
-            z: base samples.
-            condition: ``(N, condition_dim)`` or one ``(condition_dim,)`` row for all.
-            check: raise :class:`~acrl_policies.errors.FlowNumericalError` naming the
-                first layer that produced NaN or inf.
-        """
-        y = self._scaled(condition, z.shape[0])
-        x, log_det = z, z.new_zeros(z.shape[0])
-        for layer in self.layers:
-            x, step = layer(x, y)
-            log_det = log_det + step
-        if check:
-            self._check_finite(x, z, y, inverse=False)
-        return x, log_det
-
-    def actions(
-        self, z: torch.Tensor, condition: torch.Tensor | None = None, *, check: bool = True
-    ) -> torch.Tensor:
-        """:meth:`forward` without the log-determinant: what a policy needs, a little faster.
-
-        Example:
-            >>> flow = ConditionalRealNVP(2, n_layers=2, hidden=8)
-            >>> z = torch.rand(3, 2)
-            >>> bool(torch.equal(flow.actions(z), flow(z)[0]))
-            True
-        """
-        y = self._scaled(condition, z.shape[0])
-        x = z
-        for layer in self.layers:
-            x = layer.transform(x, y)
-        if check:
-            self._check_finite(x, z, y, inverse=False)
-        return x
-
-    def inverse(
-        self, a: torch.Tensor, condition: torch.Tensor | None = None, *, check: bool = True
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Actions ``(N, dim)`` → base samples and ``log|det dz/da|`` ``(N,)``."""
-        y = self._scaled(condition, a.shape[0])
-        x, log_det = a, a.new_zeros(a.shape[0])
-        for layer in reversed(self.layers):
-            x, step = layer.inverse(x, y)
-            log_det = log_det + step
-        if check:
-            self._check_finite(x, a, y, inverse=True)
-        return x, log_det
-
-    def _check_finite(
-        self, out: torch.Tensor, start: torch.Tensor, y: torch.Tensor | None, *, inverse: bool
-    ) -> None:
-        if bool(torch.isfinite(out).all()):
-            return
-        if not bool(torch.isfinite(start).all()):
-            raise FlowNumericalError("the flow's input contains NaN or inf")
-        if y is not None and not bool(torch.isfinite(y).all()):
-            raise FlowNumericalError("the flow's condition contains NaN or inf")
-        order = list(reversed(self.layers)) if inverse else list(self.layers)
-        x = start
-        with torch.no_grad():
-            for position, layer in enumerate(order):
-                x, _ = layer.inverse(x, y) if inverse else layer(x, y)
-                if not bool(torch.isfinite(x).all()):
-                    index = len(order) - 1 - position if inverse else position
-                    direction = "inverse" if inverse else "forward"
-                    raise FlowNumericalError(
-                        f"coupling layer {index} of {len(order)} produced NaN or inf in the "
-                        f"{direction} pass (largest |input| {start.abs().max().item():.3g}); "
-                        "the flow's weights may have diverged: retrain with a smaller "
-                        "learning rate or gradient clip"
-                    )
-        raise FlowNumericalError("the flow produced NaN or inf")

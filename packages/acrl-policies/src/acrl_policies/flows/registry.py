@@ -29,7 +29,7 @@ from acrl_policies.errors import FlowError
 from acrl_wrappers.errors import UnknownNameError
 from acrl_wrappers.plugins import default_host
 
-__all__ = ["make_flow", "make_sampler"]
+__all__ = ["make_flow", "make_sampler", "registered_class"]
 
 
 def _lookup(name: str, what: str) -> Any:
@@ -37,6 +37,24 @@ def _lookup(name: str, what: str) -> Any:
         return default_host().registry("policy").get(name).load()
     except UnknownNameError as exc:
         raise FlowError(f"unknown {what} {name!r}: {exc}") from None
+
+
+def registered_class(architecture: str) -> type[nn.Module]:
+    """The flow architecture class registered as ``architecture``.
+
+    Raises:
+        FlowError: unknown name, or the name is not a flow architecture.
+
+    Example:
+        >>> registered_class("rqspline").__name__
+        'ConditionalSplineFlow'
+    """
+    cls = _lookup(architecture, "flow architecture")
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise FlowError(
+            f"{architecture!r} is registered but is not a flow architecture (nn.Module)"
+        )
+    return cls
 
 
 def make_flow(architecture: str, **settings: Any) -> nn.Module:
@@ -49,12 +67,7 @@ def make_flow(architecture: str, **settings: Any) -> nn.Module:
         >>> make_flow("realnvp", dim=2, condition_dim=0, n_layers=2, hidden=8).config["n_layers"]
         2
     """
-    cls = _lookup(architecture, "flow architecture")
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise FlowError(
-            f"{architecture!r} is registered but is not a flow architecture (nn.Module)"
-        )
-    return cls(**settings)
+    return registered_class(architecture)(**settings)
 
 
 def make_sampler(name: str) -> Any:

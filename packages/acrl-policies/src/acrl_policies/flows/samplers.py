@@ -1,8 +1,9 @@
 """Feasible (action, condition) samples for FlowPG's maximum-likelihood training.
 
-- :func:`rejection_sample` — batched: draw actions uniformly in the box and conditions
-  from their distribution, keep the feasible pairs (one vectorised ``violation`` call per
-  batch). Exact and simple; its cost grows with ``1 / feasible fraction``.
+- :func:`rejection_sample` — batched: draw conditions from their distribution, then
+  actions uniformly in the box for each until one is feasible (or, ``balanced=False``,
+  both together keeping the feasible pairs). Exact and simple; its cost grows with
+  ``1 / feasible fraction``.
 - :class:`ReflectiveHMC` — Hamiltonian Monte Carlo over the joint (action, condition)
   space whose target is uniform on the feasible set (times the condition density):
   free flight inside, mirror reflection off the box walls, and reflection off the
@@ -46,8 +47,16 @@ def rejection_sample(
     rng: np.random.Generator | int | None = None,
     batch: int = 100_000,
     max_draws: int = 50_000_000,
+    balanced: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` feasible (action, condition) pairs by batched rejection.
+
+    With ``balanced`` (the default) each condition is drawn from its distribution first
+    and actions are drawn for it until one is feasible: conditions follow their
+    distribution exactly and actions are uniform on each condition's feasible set — what
+    a flow must learn for every condition a policy meets. Without it, actions and
+    conditions are drawn together and the feasible pairs kept (FlowPG's sampler), which
+    over-represents conditions with large feasible sets.
 
     Args:
         constraint: the constraint.
@@ -55,8 +64,9 @@ def rejection_sample(
         conditioning: the condition entries (default: those the constraint reads).
         condition: their distribution (default ``U[-10, 10]``).
         rng: a generator or seed.
-        batch: candidates per vectorised ``violation`` call.
+        batch: candidates per vectorised ``violation`` call (joint sampling).
         max_draws: give up after this many candidates.
+        balanced: draw conditions first (see above).
 
     Returns:
         ``(actions (n, dim), conditions (n, c))`` float64; ``c`` is 0 for a
@@ -75,13 +85,11 @@ def rejection_sample(
     cond = conditioning or Conditioning(constraint)
     dist = condition or ConditionDistribution()
     gen = np.random.default_rng(rng)
+    if balanced and cond.dim:
+        return _balanced_rejection(constraint, n, cond, dist, gen, max_draws)
     actions, conditions, found, drawn = [], [], 0, 0
     while found < n:
-        if drawn >= max_draws:
-            raise SamplingError(
-                f"rejection sampling found {found} of {n} feasible pairs in {drawn} candidates; "
-                "the feasible set is tiny: use ReflectiveHMC instead"
-            )
+        _check_budget(found, n, drawn, max_draws)
         a = gen.uniform(constraint.low, constraint.high, size=(batch, constraint.dim))
         y = dist.sample(batch, cond.dim, gen)
         keep = constraint._violation(a, cond.observations(y)) <= constraint.tol
@@ -90,6 +98,36 @@ def rejection_sample(
         found += int(keep.sum())
         drawn += batch
     return np.concatenate(actions)[:n], np.concatenate(conditions)[:n]
+
+
+def _check_budget(found: int, n: int, drawn: int, max_draws: int) -> None:
+    if drawn >= max_draws:
+        raise SamplingError(
+            f"rejection sampling found {found} of {n} feasible pairs in {drawn} candidates; "
+            "the feasible set is tiny: use ReflectiveHMC instead"
+        )
+
+
+def _balanced_rejection(
+    constraint: Constraint,
+    n: int,
+    cond: Conditioning,
+    dist: ConditionDistribution,
+    gen: np.random.Generator,
+    max_draws: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Conditions from ``dist``, then actions for each until one is feasible."""
+    y = dist.sample(n, cond.dim, gen)
+    a = np.empty((n, constraint.dim))
+    pending, drawn = np.arange(n), 0
+    while pending.size:
+        _check_budget(n - pending.size, n, drawn, max_draws)
+        cand = gen.uniform(constraint.low, constraint.high, size=(pending.size, constraint.dim))
+        ok = constraint._violation(cand, cond.observations(y[pending])) <= constraint.tol
+        a[pending[ok]] = cand[ok]
+        pending = pending[~ok]
+        drawn += cand.shape[0]
+    return a, y
 
 
 @dataclass(frozen=True)

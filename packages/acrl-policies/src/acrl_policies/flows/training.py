@@ -2,29 +2,29 @@
 
 - ``method="flowpg"`` — maximum likelihood on feasible (action, condition) samples drawn
   by a sampler (``"rejection"`` or ``"hmc"``): ``-log p_base(f⁻¹(a, y)) - log|det|``
-  (FlowPG, arXiv:2402.05149).
+  (FlowPG, arXiv:2402.05149), plus a little reverse KL (weight 0.03) that empties the
+  infeasible corners the likelihood leaves.
 - ``method="cvflow"`` — reverse KL from the flow's push-forward of the base to the target
   ``p(a | y) ∝ exp(-violation(a, y) / sigma)``: ``violation / sigma - log|det|`` on base
-  samples, no feasible samples needed (CV-Flow, arXiv:2502.10431).
+  samples (CV-Flow, arXiv:2502.10431), plus forward KL on feasible samples (weight 1)
+  that keeps the mode-seeking reverse KL from collapsing onto part of the set.
 
-Metrics, evaluated after every epoch on fresh draws:
+Both objectives are :class:`~acrl_policies.flows.objectives.FlowObjective`; the method
+only picks its default weights and temperature (:data:`METHOD_DEFAULTS`), each of which a
+setting overrides (``forward_kl_weight=0`` is the pure reverse KL of the CV-Flow paper).
 
-- ``accuracy`` — fraction of flow outputs (base samples pushed through the flow) that are
-  feasible (violation ≤ the constraint's ``tol``); ``accuracy_margin`` — within ``margin``
-  (FlowPG's evaluation counts violations up to 0.1 as valid);
-- ``recall`` — fraction of held-out feasible samples that the inverse flow maps into the
-  base's support (how much of the feasible set the flow can reach);
-- ``f1`` — harmonic mean of ``accuracy`` and ``recall``.
+Metrics (:func:`~acrl_policies.flows.evaluate_flow`: accuracy, recall, coverage, F1) are
+evaluated after every epoch on fresh draws.
 
 Budget: the papers train for 100–500 epochs at learning rate 1e-5 on a GPU; on a CPU the
-defaults here use learning rate 1e-3 with cosine decay and, for ``cvflow``, anneal sigma
-geometrically from ``cv_sigma_start`` to ``cv_sigma`` over the first half of training
-(``benchmarks/flows.py`` measures what that reaches).
+defaults here use learning rate 1e-3 with cosine decay, a rational-quadratic spline flow
+and sigma 1e-2 (``benchmarks/flows.py`` measures what that reaches and the ablations).
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import time
 import warnings
@@ -36,16 +36,34 @@ import numpy as np
 import torch
 
 from acrl_policies.errors import FlowAccuracyWarning, FlowError
-from acrl_policies.flows.bases import make_base
 from acrl_policies.flows.checkpoint import FlowCheckpoint
 from acrl_policies.flows.conditions import ConditionDistribution, Conditioning
-from acrl_policies.flows.registry import make_flow, make_sampler
-from acrl_policies.flows.violation import violation_with_gradient
+from acrl_policies.flows.metrics import evaluate_flow
+from acrl_policies.flows.objectives import FlowObjective
+from acrl_policies.flows.registry import make_flow, make_sampler, registered_class
 from acrl_wrappers import Constraint, make_constraint
 
 __all__ = ["FlowTrainingConfig", "evaluate_flow", "train_flow"]
 
 METHODS = ("flowpg", "cvflow")
+METHOD_DEFAULTS: dict[str, dict[str, float]] = {
+    "flowpg": {
+        "forward_kl_weight": 1.0,
+        "reverse_kl_weight": 0.03,
+        "cv_sigma": 1e-2,
+        "cv_sigma_start": 1e-2,
+    },
+    "cvflow": {
+        "forward_kl_weight": 1.0,
+        "reverse_kl_weight": 1.0,
+        "cv_sigma": 1e-2,
+        "cv_sigma_start": 1e-2,
+    },
+}
+"""Each method's objective where the settings leave it (``None``); measured in
+``benchmarks/results/flows.md`` (:mod:`acrl_policies.flows.objectives` says why)."""
+FLOW_SETTINGS = ("n_layers", "hidden", "scale_factor", "bins")
+"""Settings passed to the flow architecture when it takes them."""
 
 
 @dataclass
@@ -67,17 +85,24 @@ class FlowTrainingConfig:
         architecture: registered flow architecture.
         n_layers: coupling layers [6].
         hidden: hidden width [256].
-        scale_factor: log-scale bound [1].
+        scale_factor: RealNVP's log-scale bound [1].
+        bins: spline bins per coordinate (``"rqspline"``).
         base: ``"uniform"`` (mollified) or ``"gaussian"``.
         base_sigma: fall-off of the mollified uniform [1e-4].
         base_sigma_start: FlowPG's fall-off at the start, annealed geometrically to
             ``base_sigma`` over the first half (default: equal, no annealing).
-        cv_sigma: CV-Flow's temperature at the end [1e-5].
-        cv_sigma_start: CV-Flow's temperature at the start (annealed; equal to
-            ``cv_sigma`` for no annealing).
+        cv_sigma: the reverse KL's temperature at the end [CV-Flow: 1e-5]
+            (``None``: the method's default, 1e-2).
+        cv_sigma_start: its temperature at the start, annealed geometrically to
+            ``cv_sigma`` over the first half (``None``: equal to the default).
+        forward_kl_weight: weight of the maximum-likelihood term on feasible samples
+            (:mod:`~acrl_policies.flows.objectives`; ``None``: the method's default).
+        reverse_kl_weight: weight of the reverse KL to ``exp(-violation / sigma)``.
         n_samples: FlowPG training samples [500,000].
         sampler: registered sampler for FlowPG's samples (``"rejection"``, ``"hmc"``).
-        condition: condition distribution, ``"uniform:LOW,HIGH"`` or ``"normal:STD"``.
+        condition: condition distribution, ``"uniform:LOW,HIGH"``, ``"normal:STD"`` or a
+            spec with per-entry values (FlowPG and CV-Flow, when they train their own
+            flow, take the task's: :func:`~acrl_policies.flows.visited.task_condition`).
         eval_samples: draws per evaluation.
         margin: violation counted as valid by ``accuracy_margin`` [0.1].
         dtype: ``"float32"`` or ``"float64"`` [float64 in CV-Flow].
@@ -94,18 +119,21 @@ class FlowTrainingConfig:
     final_learning_rate: float = 1e-5
     grad_clip: float = 1.0
     ema_decay: float = 0.999
-    architecture: str = "realnvp"
+    architecture: str = "rqspline"
     n_layers: int = 6
     hidden: int = 256
     scale_factor: float = 1.0
+    bins: int = 8
     base: str = "uniform"
     base_sigma: float = 1e-4
     base_sigma_start: float = 1e-4
-    cv_sigma: float = 1e-5
-    cv_sigma_start: float = 1e-2
+    cv_sigma: float | None = None
+    cv_sigma_start: float | None = None
+    forward_kl_weight: float | None = None
+    reverse_kl_weight: float | None = None
     n_samples: int = 100_000
     sampler: str = "rejection"
-    condition: str = "uniform:-10,10"
+    condition: str | dict[str, Any] = "uniform:-10,10"
     eval_samples: int = 10_000
     margin: float = 0.1
     dtype: str = "float32"
@@ -125,13 +153,21 @@ class FlowTrainingConfig:
             "learning_rate",
             "final_learning_rate",
             "grad_clip",
-            "cv_sigma",
-            "cv_sigma_start",
             "base_sigma",
             "base_sigma_start",
         ):
             if not getattr(self, name) > 0:
                 raise FlowError(f"`{name}` must be positive, got {getattr(self, name)!r}")
+        objective = self.objective()
+        for name in ("cv_sigma", "cv_sigma_start"):
+            if not objective[name] > 0:
+                raise FlowError(f"`{name}` must be positive, got {objective[name]!r}")
+        forward, reverse = objective["forward_kl_weight"], objective["reverse_kl_weight"]
+        if not (forward >= 0 and reverse >= 0 and forward + reverse > 0):
+            raise FlowError(
+                "`forward_kl_weight` and `reverse_kl_weight` must be >= 0 and not both 0, "
+                f"got {forward!r} and {reverse!r}"
+            )
         if not 0.0 <= self.ema_decay < 1.0:
             raise FlowError(f"`ema_decay` must lie in [0, 1), got {self.ema_decay!r}")
         if self.dtype not in ("float32", "float64"):
@@ -139,6 +175,18 @@ class FlowTrainingConfig:
         if self.target_accuracy is not None and not 0.0 <= self.target_accuracy <= 1.0:
             raise FlowError(f"`target_accuracy` must lie in [0, 1], got {self.target_accuracy!r}")
         ConditionDistribution.parse(self.condition)
+
+    def objective(self) -> dict[str, float]:
+        """The KL weights and reverse-KL temperatures, the method's defaults where ``None``.
+
+        Example:
+            >>> FlowTrainingConfig(method="cvflow", cv_sigma=1e-5).objective()["cv_sigma"]
+            1e-05
+        """
+        return {
+            name: default if getattr(self, name) is None else float(getattr(self, name))
+            for name, default in METHOD_DEFAULTS[self.method].items()
+        }
 
     @classmethod
     def from_dict(cls, settings: dict[str, Any]) -> FlowTrainingConfig:
@@ -154,70 +202,13 @@ class FlowTrainingConfig:
         return cls(**settings)
 
 
-def _condition_tensor(
-    y: np.ndarray, conditioning: Conditioning, dtype: torch.dtype, device: torch.device
-) -> torch.Tensor | None:
-    return torch.as_tensor(y, dtype=dtype, device=device) if conditioning.dim else None
-
-
 def _device_of(module: torch.nn.Module) -> torch.device:
     return next(module.parameters()).device
-
-
-def evaluate_flow(
-    ckpt: FlowCheckpoint,
-    *,
-    test_actions: np.ndarray,
-    test_conditions: np.ndarray,
-    n: int = 10_000,
-    margin: float = 0.1,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Accuracy, margin accuracy, recall and F1 of a flow (see the module docstring).
-
-    Example:
-        >>> import acrl_wrappers as acrl
-        >>> from acrl_policies.flows import ConditionalRealNVP, rejection_sample
-        >>> c = acrl.make_constraint("reacher-l2")
-        >>> ckpt = FlowCheckpoint(ConditionalRealNVP(2, n_layers=2, hidden=8), c, [])
-        >>> a, y = rejection_sample(c, 500, rng=0)
-        >>> m = evaluate_flow(ckpt, test_actions=a, test_conditions=y, n=1000)
-        >>> 0.0 < m["accuracy"] < 0.1, m["recall"]  # an untrained flow is the identity
-        (True, 1.0)
-    """
-    gen = torch.Generator().manual_seed(seed)  # on the CPU: the same draws on every device
-    rng = np.random.default_rng(seed)
-    cond, dtype, device = ckpt.conditioning, ckpt.dtype, _device_of(ckpt.flow)
-    base = ckpt.base_distribution
-    with torch.no_grad():
-        z = base.sample(n, gen, dtype, device)
-        y = ckpt.condition.sample(n, cond.dim, rng)
-        a, _ = ckpt.flow(z, _condition_tensor(y, cond, dtype, device))
-        v = ckpt.constraint._violation(a.cpu().double().numpy(), cond.observations(y))
-        z_test, _ = ckpt.flow.inverse(
-            torch.as_tensor(test_actions, dtype=dtype, device=device),
-            _condition_tensor(test_conditions, cond, dtype, device),
-        )
-        recall = float(base.support(z_test).double().mean())
-    accuracy = float(np.mean(v <= ckpt.constraint.tol))
-    f1 = 2 * accuracy * recall / (accuracy + recall) if accuracy + recall > 0 else 0.0
-    return {
-        "accuracy": accuracy,
-        "accuracy_margin": float(np.mean(v <= margin)),
-        "recall": recall,
-        "f1": f1,
-    }
 
 
 def _learning_rate(cfg: FlowTrainingConfig, step: int, total: int) -> float:
     cosine = 0.5 * (1.0 + math.cos(math.pi * step / total))
     return cfg.final_learning_rate + (cfg.learning_rate - cfg.final_learning_rate) * cosine
-
-
-def _annealed(start: float, end: float, step: int, total: int) -> float:
-    """Geometric interpolation from ``start`` to ``end`` over the first half of training."""
-    fraction = min(1.0, step / max(1, total // 2))
-    return start * (end / start) ** fraction
 
 
 def train_flow(
@@ -265,17 +256,18 @@ def train_flow(
     c = make_constraint(constraint)
     cond = Conditioning(c, condition_indices)
     dist = ConditionDistribution.parse(cfg.condition)
+    dist.check(cond)
     flow = _build_flow(cfg, c, cond, dist, device)
     averaged = copy.deepcopy(flow).requires_grad_(False) if cfg.ema_decay else flow
     ckpt = FlowCheckpoint(
         averaged, c, cond.indices, dist, cfg.base, cfg.base_sigma, cfg.method, cfg.architecture
     )
     sampler = make_sampler(cfg.sampler)
-    n_train = cfg.n_samples if cfg.method == "flowpg" else 0
+    n_train = cfg.n_samples if cfg.objective()["forward_kl_weight"] else 0
     actions, conditions, sampler_info = sampler(
         c, n_train + cfg.eval_samples, conditioning=cond, condition=dist, seed=cfg.seed
     )
-    objective = _Objective(
+    objective = FlowObjective(
         cfg, c, cond, dist, actions[:n_train], conditions[:n_train], _device_of(flow)
     )
     test_a, test_y = actions[n_train:], conditions[n_train:]
@@ -329,19 +321,38 @@ def _build_flow(
             cfg.architecture,
             dim=c.dim,
             condition_dim=cond.dim,
-            n_layers=cfg.n_layers,
-            hidden=cfg.hidden,
-            scale_factor=cfg.scale_factor,
             condition_scale=dist.scale,
+            **_architecture_settings(cfg),
         )
     return flow.to(device=target, dtype=getattr(torch, cfg.dtype))
+
+
+def _architecture_settings(cfg: FlowTrainingConfig) -> dict[str, Any]:
+    """The flow settings of ``cfg`` that its architecture takes.
+
+    Raises:
+        FlowError: a setting changed from its default that the architecture does not take
+            (it would be silently ignored).
+    """
+    accepted = inspect.signature(registered_class(cfg.architecture)).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    settings, defaults = {}, FlowTrainingConfig()
+    for name in FLOW_SETTINGS:
+        if takes_any or name in accepted:
+            settings[name] = getattr(cfg, name)
+        elif getattr(cfg, name) != getattr(defaults, name):
+            raise FlowError(
+                f"the flow architecture {cfg.architecture!r} has no setting `{name}`; "
+                f"leave it at its default or choose an architecture that takes it"
+            )
+    return settings
 
 
 def _train_epoch(
     cfg: FlowTrainingConfig,
     flow: torch.nn.Module,
     averaged: torch.nn.Module,
-    objective: _Objective,
+    objective: FlowObjective,
     optimizer: torch.optim.Optimizer,
     epoch: int,
     bar: Any,
@@ -362,46 +373,6 @@ def _train_epoch(
         losses.append(loss.item())
         bar.update(1)
     return float(np.mean(losses))
-
-
-class _Objective:
-    """The per-batch loss of either method (see the module docstring)."""
-
-    def __init__(
-        self,
-        cfg: FlowTrainingConfig,
-        constraint: Constraint,
-        cond: Conditioning,
-        dist: ConditionDistribution,
-        actions: np.ndarray,
-        conditions: np.ndarray,
-        device: torch.device,
-    ) -> None:
-        self.cfg, self.constraint, self.cond, self.dist = cfg, constraint, cond, dist
-        self.dtype, self.device = getattr(torch, cfg.dtype), device
-        self.base = make_base(cfg.base, constraint.dim, cfg.base_sigma)
-        self.actions = torch.as_tensor(actions, dtype=self.dtype, device=device)
-        self.conditions = torch.as_tensor(conditions, dtype=self.dtype, device=device)
-        self.gen = torch.Generator().manual_seed(cfg.seed)  # CPU: the same draws on any device
-        self.rng = np.random.default_rng(cfg.seed)
-
-    def __call__(self, flow: torch.nn.Module, step: int, total: int) -> torch.Tensor:
-        cfg, device = self.cfg, self.device
-        if cfg.method == "flowpg":  # maximum likelihood of feasible samples
-            n = self.actions.shape[0]
-            idx = torch.randint(0, n, (cfg.batch_size,), generator=self.gen, device="cpu")
-            idx = idx.to(device)
-            y_t = self.conditions[idx] if self.cond.dim else None
-            z, log_det = flow.inverse(self.actions[idx], y_t)
-            sigma = _annealed(cfg.base_sigma_start, cfg.base_sigma, step, total)
-            log_prob = make_base(cfg.base, self.constraint.dim, sigma).log_prob(z)
-            return -(log_prob + log_det).mean()
-        # reverse KL to exp(-violation / sigma)
-        z = self.base.sample(cfg.batch_size, self.gen, self.dtype, device)
-        y = self.dist.sample(cfg.batch_size, self.cond.dim, self.rng)
-        a, log_det = flow(z, _condition_tensor(y, self.cond, self.dtype, device))
-        v = violation_with_gradient(self.constraint, a, self.cond.observations(y))
-        return (v / _annealed(cfg.cv_sigma_start, cfg.cv_sigma, step, total) - log_det).mean()
 
 
 def _average_into(averaged: torch.nn.Module, flow: torch.nn.Module, decay: float) -> None:
