@@ -22,11 +22,12 @@ if TYPE_CHECKING:
 BUILTIN_SUITES = {
     "smoke": "a few minutes: SAC + AutoMDP, ARAM and C-TRPO on tiny budgets",
     "aram-table": (
-        "ARAM paper's comparison: projection (SPre), ARAM, FlowPG, CV-Flow on MuJoCo and "
-        "resource tasks"
+        "ARAM paper's comparison: projection (SPre), ARAM, FlowPG, CV-Flow, DPre+, NFWPO on "
+        "MuJoCo and resource tasks"
     ),
     "aram-paper": (
-        "every task of the ARAM paper (MuJoCo, NSFnet, bike sharing): SPre+, ARAM, FlowPG"
+        "every task of the ARAM paper (MuJoCo, NSFnet, bike sharing): SPre+, ARAM, FlowPG, "
+        "DPre+, NFWPO"
     ),
     "safe-velocity": "TRPO, TRPO-Lagrangian, C-TRPO and CVPO on the velocity-cost tasks",
 }
