@@ -62,7 +62,14 @@ from acrl_policies import (
     SACLagrangian,
     TRPOLagrangian,
 )
-from acrl_policies.flows import FlowCheckpoint, NumpyFlow, evaluate_flow, train_flow
+from acrl_policies.errors import FlowError
+from acrl_policies.flows import (
+    ConditionalRealNVP,
+    FlowCheckpoint,
+    NumpyFlow,
+    evaluate_flow,
+    train_flow,
+)
 
 META = torch.device("meta")
 _TORCH = str(Path(torch.__file__).parent)
@@ -351,7 +358,10 @@ def test_flow_training_and_inference_keep_tensors_on_the_flow_device(method):
     rng = np.random.default_rng(0)
     z, obs = rng.uniform(-1, 1, (4, 3)), rng.normal(size=(4, 11))
     a, y = rng.uniform(-1, 1, (50, 3)), rng.normal(size=(50, 3))
+    realnvp = ConditionalRealNVP(3, 3, n_layers=2, hidden=8)
     with off_device_check():
         assert ckpt.actions(z, obs).shape == (4, 3)
         assert 0.0 <= evaluate_flow(ckpt, test_actions=a, test_conditions=y, n=50)["recall"] <= 1
-        assert NumpyFlow(ckpt.flow)(z, obs[:, ckpt.condition_indices]).shape == (4, 3)
+        assert NumpyFlow(realnvp)(z, obs[:, ckpt.condition_indices]).shape == (4, 3)
+    with pytest.raises(FlowError, match="RealNVP flows only"):
+        NumpyFlow(ckpt.flow)  # the default spline flow has no numpy copy

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from acrl_policies.errors import FlowNumericalError
+from acrl_policies.errors import FlowError, FlowNumericalError
 from acrl_policies.flows.real_nvp import ConditionalRealNVP
 
 __all__ = ["NumpyFlow"]
@@ -46,6 +46,11 @@ class NumpyFlow:
     """
 
     def __init__(self, flow: ConditionalRealNVP) -> None:
+        if not isinstance(flow, ConditionalRealNVP):
+            raise FlowError(
+                f"NumpyFlow copies RealNVP flows only, got {type(flow).__name__}; use the "
+                "torch flow's `actions(z, y)` (or FlowCheckpoint.actions) for it"
+            )
         self.dim = flow.dim
         self.condition_dim = flow.condition_dim
         self.condition_scale = _numpy(flow.condition_scale)

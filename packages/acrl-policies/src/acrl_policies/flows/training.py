@@ -29,7 +29,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ from acrl_policies.flows.metrics import evaluate_flow
 from acrl_policies.flows.objectives import FlowObjective
 from acrl_policies.flows.registry import make_flow, make_sampler, registered_class
 from acrl_wrappers import Constraint, make_constraint
+from acrl_wrappers.errors import SamplingError
 
 __all__ = ["FlowTrainingConfig", "evaluate_flow", "train_flow"]
 
@@ -202,6 +203,33 @@ class FlowTrainingConfig:
         return cls(**settings)
 
 
+def _draw_samples(
+    cfg: FlowTrainingConfig, c: Constraint, cond: Conditioning, dist: ConditionDistribution
+) -> tuple[FlowTrainingConfig, tuple[np.ndarray, np.ndarray, dict[str, Any]], int]:
+    """Feasible samples for the forward KL and the evaluation, and how many train.
+
+    CV-Flow needs no samples to train: where its default forward-KL term cannot get them
+    (a tiny feasible set), it trains on the reverse KL alone, with a warning.
+    """
+    sampler = make_sampler(cfg.sampler)
+    n_train = cfg.n_samples if cfg.objective()["forward_kl_weight"] else 0
+    try:
+        drawn = sampler(
+            c, n_train + cfg.eval_samples, conditioning=cond, condition=dist, seed=cfg.seed
+        )
+    except SamplingError as exc:
+        if cfg.method != "cvflow" or cfg.forward_kl_weight is not None or not n_train:
+            raise
+        warnings.warn(
+            f"{exc}. CV-Flow trains on its reverse KL alone (forward_kl_weight=0); pass "
+            "sampler='hmc' to keep the forward term",
+            stacklevel=3,
+        )
+        cfg = replace(cfg, forward_kl_weight=0.0)
+        return _draw_samples(cfg, c, cond, dist)
+    return cfg, drawn, n_train
+
+
 def _device_of(module: torch.nn.Module) -> torch.device:
     return next(module.parameters()).device
 
@@ -262,11 +290,7 @@ def train_flow(
     ckpt = FlowCheckpoint(
         averaged, c, cond.indices, dist, cfg.base, cfg.base_sigma, cfg.method, cfg.architecture
     )
-    sampler = make_sampler(cfg.sampler)
-    n_train = cfg.n_samples if cfg.objective()["forward_kl_weight"] else 0
-    actions, conditions, sampler_info = sampler(
-        c, n_train + cfg.eval_samples, conditioning=cond, condition=dist, seed=cfg.seed
-    )
+    cfg, (actions, conditions, sampler_info), n_train = _draw_samples(cfg, c, cond, dist)
     objective = FlowObjective(
         cfg, c, cond, dist, actions[:n_train], conditions[:n_train], _device_of(flow)
     )
