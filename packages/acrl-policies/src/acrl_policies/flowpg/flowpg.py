@@ -18,10 +18,11 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from stable_baselines3 import TD3
-from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
+from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.policies import BasePolicy
 
 from acrl_policies.common.flow_algorithm import FlowAlgorithm, FlowSource
+from acrl_policies.common.noise import default_action_noise
 from acrl_policies.flowpg.policies import FlowPGPolicy, MlpPolicy
 
 __all__ = ["FlowPG"]
@@ -112,9 +113,7 @@ class FlowPG(FlowAlgorithm, TD3):
             _init_setup_model=False,
             **kwargs,
         )
-        if action_noise is None and exploration_noise > 0 and self.action_space is not None:
-            n = self.action_space.shape[0]
-            self.action_noise = NormalActionNoise(np.zeros(n), np.full(n, exploration_noise))
+        self.action_noise = default_action_noise(action_noise, self.action_space, exploration_noise)
         if _init_setup_model:
             self._setup_model()
 

@@ -32,13 +32,14 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from stable_baselines3 import TD3
-from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
+from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import polyak_update
 from torch.nn import functional as F
 
 from acrl_policies.arm import resolve_constraint
 from acrl_policies.common.callbacks import with_constraint_metrics
+from acrl_policies.common.noise import default_action_noise
 from acrl_policies.common.safety_net import SafetyNetCounts
 from acrl_policies.constraints import DifferentiableProjection, has_torch_violation, torch_violation
 from acrl_policies.errors import NoTorchViolationError, PolicyError
@@ -123,9 +124,7 @@ class ProjectionTD3(TD3):
             _init_setup_model=False,
             **kwargs,
         )
-        if action_noise is None and exploration_noise > 0 and self.action_space is not None:
-            n = self.action_space.shape[0]
-            self.action_noise = NormalActionNoise(np.zeros(n), np.full(n, exploration_noise))
+        self.action_noise = default_action_noise(action_noise, self.action_space, exploration_noise)
         if _init_setup_model:
             self._setup_model()
 
