@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import torch as th
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 import acrl_wrappers as acrl
 from acrl_policies import CVFlowSAC, FlowPG
+from acrl_policies.common.flow_head import LATENT_SCALE
 from acrl_policies.errors import FlowCheckpointError, FlowError
 from acrl_policies.flows import (
     ConditionalRealNVP,
@@ -146,6 +148,64 @@ def test_flowpg_actor_learns_through_the_frozen_flow(flows):
     assert not th.allclose(latent.grad, actions.grad)  # the flow is not bypassed
     assert all(p.grad is None for p in flow.parameters())
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in actor.mu.parameters())
+
+
+class ConstantNoise(ActionNoise):
+    """A fixed "noise" vector, so where it was added can be read off the action."""
+
+    def __init__(self, value: np.ndarray) -> None:
+        super().__init__()
+        self.value = value
+
+    def __call__(self) -> np.ndarray:
+        return self.value.copy()
+
+
+@pytest.mark.parametrize("noise_space", ["latent", "action"])
+def test_flowpg_adds_its_exploration_noise_where_noise_space_says(noise_space, flows):
+    env = gym.make("ACRL/ReacherL2-v0", enforce="none")  # FlowPG's own projection only
+    noise = np.array([0.3, -0.6])
+    model = make(
+        "FlowPG",
+        env,
+        flows[("reacher-l2", "flowpg")],
+        noise_space=noise_space,
+        action_noise=ConstantNoise(noise),
+        device="cpu",
+    )
+    model._setup_learn(10)
+    model._last_obs = np.array([env.observation_space.sample()])
+    action, _ = model._sample_action(learning_starts=0, action_noise=model.action_noise)
+    obs_t = th.as_tensor(model._last_obs, dtype=th.float32)
+    with th.no_grad():
+        latent = model.policy.actor.latent(obs_t)
+        if noise_space == "latent":  # noise before the flow, clipped to the latent box
+            scaled = model.flow_head((latent + th.as_tensor(noise)).clamp(-1, 1).float(), obs_t)
+            expected = scaled.numpy()
+        else:  # noise on the final action, clipped to the action box
+            expected = np.clip(model.flow_head(latent, obs_t).numpy() + noise, -1, 1)
+    expected = model._enforce(model.policy.unscale_action(expected), model._last_obs)
+    np.testing.assert_allclose(action, expected, atol=1e-6)
+
+
+def test_an_unknown_noise_space_is_refused(flows):
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    with pytest.raises(FlowError, match="noise_space"):
+        make("FlowPG", env, flows[("reacher-l2", "flowpg")], noise_space="obs")
+
+
+def test_the_flow_head_keeps_saturated_latents_off_the_boxs_faces(flows):
+    """A box-onto-box flow maps faces onto faces: the head scales latents by 0.995."""
+    env = gym.make("ACRL/ReacherL2-v0", enforce="project")
+    model = make("FlowPG", env, flows[("reacher-l2", "flowpg")], device="cpu")
+    head = model.flow_head
+    obs = th.as_tensor(np.array([env.observation_space.sample()]), dtype=th.float32)
+    corner = th.ones(1, 2)
+    y = obs[:, head.index]
+    expected = head.flow.actions(corner * LATENT_SCALE, y)
+    low, high = head.low, head.high
+    th.testing.assert_close(head(corner, obs).double(), 2 * (expected - low) / (high - low) - 1)
+    assert 0.99 <= LATENT_SCALE < 1.0
 
 
 def test_replay_buffers_store_what_each_method_learns_from(flows):

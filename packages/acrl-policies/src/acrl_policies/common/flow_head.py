@@ -4,7 +4,11 @@ SB3 policies work in *scaled* action units (``[-1, 1]`` per dimension); a flow w
 the constraint's units, which are the env's. The head takes a latent action in
 ``[-1, 1]^n`` (a tanh output) and the observation batch, conditions the flow on the
 observation entries it was trained for, and returns the action in SB3's scaled units,
-differentiably (FlowPG's actor gradient flows through it). Its weights are part of the
+differentiably (FlowPG's actor gradient flows through it). The latent is first scaled
+by :data:`LATENT_SCALE`: a box-onto-box flow (the spline default) maps the box's faces
+onto the action box's faces, so a saturated tanh output of exactly ±1 would land on a face
+the feasible set rarely reaches; flows are trained feasible on the outer shell just
+inside the faces instead (``face_fraction``). Its weights are part of the
 policy's ``state_dict``, so ``model.save()`` stores them and ``Model.load()`` restores
 them.
 """
@@ -21,7 +25,10 @@ from torch import nn
 from acrl_policies.errors import FlowError
 from acrl_policies.flows.checkpoint import FlowCheckpoint
 
-__all__ = ["FlowConfigured", "FlowHead"]
+__all__ = ["LATENT_SCALE", "FlowConfigured", "FlowHead"]
+
+LATENT_SCALE = 0.995
+"""Latent actions are scaled by this before the flow (see the module docstring)."""
 
 
 class FlowHead(nn.Module):
@@ -68,7 +75,7 @@ class FlowHead(nn.Module):
     def forward(self, latent: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """Scaled actions ``(N, n)`` for latent actions ``(N, n)`` and observations ``(N, k)``."""
         y = obs[:, self.index].to(self.dtype) if self.condition_indices else None
-        z = latent.to(self.dtype)
+        z = latent.to(self.dtype) * LATENT_SCALE
         a = self.flow.actions(z, y) if hasattr(self.flow, "actions") else self.flow(z, y)[0]
         scaled = 2.0 * (a - self.low) / (self.high - self.low) - 1.0
         return scaled.to(latent.dtype)

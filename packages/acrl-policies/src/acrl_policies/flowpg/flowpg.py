@@ -3,8 +3,11 @@
 The actor's tanh output ``â`` goes through a frozen flow trained on the constraint's
 feasible set, ``a = g(â, y(s))``; the critic is ``Q(s, a)`` on executed actions and the
 actor's gradient flows through the flow. Exploration adds Gaussian noise (σ 0.1) to the
-final action, clips it to the box, and projects it if it left the feasible set; the
-replay buffer stores the executed action (as FlowPG's released code does).
+actor's output before the flow (``noise_space="latent"``, the default), so noisy actions
+stay on the flow's image; ``noise_space="action"`` adds it to the final action as
+FlowPG's released code does, where a policy on the feasible set's boundary leaves the set
+with about half its noisy actions. Either way an action still infeasible is projected and
+the replay buffer stores the executed action.
 
 Defaults are the reference's DDPG settings (one critic, no policy delay or target noise,
 learning rate 1e-3, batch 100, episode-wise training); TD3's are a keyword away
@@ -23,9 +26,13 @@ from stable_baselines3.common.policies import BasePolicy
 
 from acrl_policies.common.flow_algorithm import FlowAlgorithm, FlowSource
 from acrl_policies.common.noise import default_action_noise
+from acrl_policies.errors import FlowError
 from acrl_policies.flowpg.policies import FlowPGPolicy, MlpPolicy
 
-__all__ = ["FlowPG"]
+__all__ = ["NOISE_SPACES", "FlowPG"]
+
+NOISE_SPACES = ("latent", "action")
+"""Where FlowPG's exploration noise can be added (:class:`FlowPG`'s ``noise_space``)."""
 
 
 class FlowPG(FlowAlgorithm, TD3):
@@ -39,8 +46,11 @@ class FlowPG(FlowAlgorithm, TD3):
             maximum likelihood on rejection samples) for the constraint found on the env.
         flow_kwargs: :class:`~acrl_policies.flows.FlowTrainingConfig` settings used when
             ``flow`` is ``None``.
-        exploration_noise: σ of the Gaussian noise added to actions while training
-            (ignored when ``action_noise`` is given; 0 for none).
+        exploration_noise: σ of the Gaussian noise added while training (ignored when
+            ``action_noise`` is given; 0 for none).
+        noise_space: where the noise is added: ``"latent"`` (the actor's tanh output,
+            clipped to ``[-1, 1]``, before the flow) or ``"action"`` (the final action,
+            FlowPG's reference code).
         learning_rate: as in SB3 TD3 (FlowPG: 1e-3).
         batch_size: as in SB3 TD3 (FlowPG: 100).
         train_freq: as in SB3 TD3 (FlowPG: one episode).
@@ -83,6 +93,7 @@ class FlowPG(FlowAlgorithm, TD3):
         flow: FlowSource = None,
         flow_kwargs: dict[str, Any] | None = None,
         exploration_noise: float = 0.1,
+        noise_space: str = "latent",
         learning_rate: float = 1e-3,
         batch_size: int = 100,
         train_freq: int | tuple[int, str] = (1, "episode"),
@@ -95,6 +106,9 @@ class FlowPG(FlowAlgorithm, TD3):
         _init_setup_model: bool = True,
         **kwargs: Any,
     ) -> None:
+        if noise_space not in NOISE_SPACES:
+            raise FlowError(f"`noise_space` must be one of {NOISE_SPACES}, got {noise_space!r}")
+        self.noise_space = noise_space
         self._init_flow_options(flow, flow_kwargs)
         policy_kwargs = dict(policy_kwargs or {})
         policy_kwargs.setdefault("n_critics", 1)
@@ -129,19 +143,27 @@ class FlowPG(FlowAlgorithm, TD3):
     def _sample_action(
         self, learning_starts: int, action_noise: ActionNoise | None = None, n_envs: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Actor (or, in warm-up, a uniform latent) → flow → noise → clip → projection."""
+        """Actor (or, in warm-up, a uniform latent) → noise → flow → noise → clip → projection.
+
+        The noise goes in one of the two places, :attr:`noise_space`.
+        """
         obs = self._last_obs
         assert isinstance(obs, np.ndarray)
         obs_t = self.policy.obs_to_tensor(obs)[0]
+        latent_noise = action_noise is not None and self.noise_space == "latent"
         with torch.no_grad():
             if self.num_timesteps < learning_starts:
                 latent = torch.rand(n_envs, self.flow_head.flow.dim, device=obs_t.device)
                 latent = latent * 2.0 - 1.0
-                scaled = self.flow_head(latent, obs_t)
             else:
-                scaled = self.policy.actor(obs_t)
+                latent = self.policy.actor.latent(obs_t)
+            if latent_noise:
+                assert action_noise is not None
+                noise = torch.as_tensor(action_noise(), dtype=latent.dtype, device=latent.device)
+                latent = (latent + noise).clamp(-1.0, 1.0)
+            scaled = self.flow_head(latent, obs_t)
         scaled_np = scaled.cpu().numpy()
-        if action_noise is not None:
+        if action_noise is not None and not latent_noise:
             scaled_np = scaled_np + action_noise()
         action = self.policy.unscale_action(np.clip(scaled_np, -1.0, 1.0))
         action = self._enforce(action, obs)

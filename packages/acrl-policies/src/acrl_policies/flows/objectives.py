@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from acrl_policies.flows.bases import make_base
+from acrl_policies.flows.bases import _draw, make_base
 from acrl_policies.flows.conditions import ConditionDistribution, Conditioning
 from acrl_policies.flows.violation import violation_with_gradient
 from acrl_wrappers import Constraint
@@ -102,9 +102,23 @@ class FlowObjective:
         """``violation / sigma - log|det|`` on a batch of base samples."""
         cfg = self.cfg
         z = self.base.sample(cfg.batch_size, self.gen, self.dtype, self.device)
+        if self.settings["face_fraction"]:
+            z = _push_to_faces(z, self.settings["face_fraction"], self.gen)
         y = self.dist.sample(cfg.batch_size, self.cond.dim, self.rng)
         y_t = torch.as_tensor(y, dtype=self.dtype, device=self.device) if self.cond.dim else None
         a, log_det = flow(z, y_t)
         v = violation_with_gradient(self.constraint, a, self.cond.observations(y))
         sigma = annealed(self.settings["cv_sigma_start"], self.settings["cv_sigma"], step, total)
         return (v / sigma - log_det).mean()
+
+
+def _push_to_faces(z: torch.Tensor, fraction: float, gen: torch.Generator) -> torch.Tensor:
+    """Move each coordinate, with probability ``fraction``, into the outer 1 % of its side.
+
+    A tanh actor's outputs crowd the base box's faces and corners (FlowPG's, measured:
+    ``benchmarks/results/flows.md``), which uniform base samples almost never visit in
+    several dimensions; the reverse KL on these points keeps the flow feasible there.
+    """
+    chosen = _draw(torch.rand, tuple(z.shape), gen, z.dtype, z.device) < fraction
+    depth = 1.0 - 0.01 * _draw(torch.rand, tuple(z.shape), gen, z.dtype, z.device)
+    return torch.where(chosen, torch.sign(z) * depth, z)

@@ -53,12 +53,14 @@ METHOD_DEFAULTS: dict[str, dict[str, float]] = {
         "reverse_kl_weight": 0.03,
         "cv_sigma": 1e-2,
         "cv_sigma_start": 1e-2,
+        "face_fraction": 0.3,
     },
     "cvflow": {
         "forward_kl_weight": 1.0,
         "reverse_kl_weight": 1.0,
         "cv_sigma": 1e-2,
         "cv_sigma_start": 1e-2,
+        "face_fraction": 0.0,
     },
 }
 """Each method's objective where the settings leave it (``None``); measured in
@@ -99,6 +101,9 @@ class FlowTrainingConfig:
         forward_kl_weight: weight of the maximum-likelihood term on feasible samples
             (:mod:`~acrl_policies.flows.objectives`; ``None``: the method's default).
         reverse_kl_weight: weight of the reverse KL to ``exp(-violation / sigma)``.
+        face_fraction: share of the reverse KL's base coordinates moved into the outer 1 %
+            of the box, where a tanh actor's outputs crowd (``None``: the method's default,
+            0.3 for FlowPG, whose deterministic actor saturates; 0 for CV-Flow).
         n_samples: FlowPG training samples [500,000].
         sampler: registered sampler for FlowPG's samples (``"rejection"``, ``"hmc"``).
         condition: condition distribution, ``"uniform:LOW,HIGH"``, ``"normal:STD"`` or a
@@ -132,6 +137,7 @@ class FlowTrainingConfig:
     cv_sigma_start: float | None = None
     forward_kl_weight: float | None = None
     reverse_kl_weight: float | None = None
+    face_fraction: float | None = None
     n_samples: int = 100_000
     sampler: str = "rejection"
     condition: str | dict[str, Any] = "uniform:-10,10"
@@ -163,6 +169,10 @@ class FlowTrainingConfig:
         for name in ("cv_sigma", "cv_sigma_start"):
             if not objective[name] > 0:
                 raise FlowError(f"`{name}` must be positive, got {objective[name]!r}")
+        if not 0.0 <= objective["face_fraction"] <= 1.0:
+            raise FlowError(
+                f"`face_fraction` must lie in [0, 1], got {objective['face_fraction']!r}"
+            )
         forward, reverse = objective["forward_kl_weight"], objective["reverse_kl_weight"]
         if not (forward >= 0 and reverse >= 0 and forward + reverse > 0):
             raise FlowError(
