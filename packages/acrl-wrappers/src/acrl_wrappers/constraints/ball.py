@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from acrl_wrappers._arrays import FloatArray
+from acrl_wrappers._arrays import FloatArray, row_dot
 from acrl_wrappers.constraints.base import DEFAULT_TOL, Constraint
 from acrl_wrappers.constraints.helpers import infer_dim, log_unit_ball_volume, uniform_in_ball
 from acrl_wrappers.constraints.state import StateParameter, StateWeights, first_bad_row
@@ -125,6 +125,17 @@ class BallConstraint(Constraint):
                     "does not meet the action box; move the center inside the box or "
                     "enlarge the bound"
                 )
+            self._rows_in_box = self._inside_box()
+
+    def _inside_box(self) -> bool:
+        """Whether the (constant) ellipsoid lies inside the action box, with room for rounding."""
+        w = np.abs(self.weights.scale)
+        if np.any(w == 0.0):
+            return False
+        reach = (1.0 + 1e-9) * math.sqrt(self.bound) / w
+        return bool(
+            np.all(self.center - reach >= self.low) and np.all(self.center + reach <= self.high)
+        )
 
     # ------------------------------------------------------------------ the state's ball
     def squared_radius(self, obs: FloatArray | None) -> FloatArray:
@@ -159,10 +170,10 @@ class BallConstraint(Constraint):
     def rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
         """One row: ``sum (w (a - c))^2 - bound``."""
         if self._round_at_origin:
-            return (np.einsum("ij,ij->i", actions, actions) - self.bound)[:, None]
+            return (row_dot(actions, actions) - self.bound)[:, None]
         r2 = self.squared_radius(obs)
         scaled = self.weights(obs) * (actions - self.center_param.batch(obs))
-        return (np.einsum("ij,ij->i", scaled, scaled) - r2)[:, None]
+        return (row_dot(scaled, scaled) - r2)[:, None]
 
     def _rows_one(self, action: list[float], obs: FloatArray | None) -> list[float]:
         if self._round_at_origin:

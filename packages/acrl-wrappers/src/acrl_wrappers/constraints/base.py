@@ -104,6 +104,9 @@ class Constraint(abc.ABC):
         """Highest observation index the constraint reads + 1 (0 when state-independent)."""
         self._obs_indices: list[int] | None = None
         self._hooks: dict[str, list[int]] = {}
+        self._rows_in_box = False
+        """Families set it when every action whose rows are all <= 0 lies in the box (the set
+        without the box is inside it): the batched violation then skips the box test."""
 
     def _reads(self, *sources: StateParameter | StateWeights | None) -> None:
         """Set :attr:`obs_dim`, :attr:`obs_indices` and :attr:`hook_parameters` from sources.
@@ -283,12 +286,26 @@ class Constraint(abc.ABC):
                 total += r
         return total
 
+    def _accepts_values(self, values: list[float], obs: FloatArray | None) -> bool:
+        """Whether one action (a list of floats) is within ``tol``: how projections are checked.
+
+        Families may first try a cheaper sufficient test (a certificate); ``True`` must mean
+        ``violation <= tol``. Raises as :meth:`_violation_values` does.
+        """
+        return self._violation_values(values, obs) <= self.tol
+
+    def _accepts(self, actions: FloatArray, obs: FloatArray | None) -> bool:
+        """Whether every row of validated float64 ``(N, dim)`` actions is within ``tol``."""
+        return bool(self._violation(actions, obs).max(initial=0.0) <= self.tol)  # NaN: False
+
     def _violation(self, a: FloatArray, obs: FloatArray | None) -> FloatArray:
         """Violation of validated float64 batches (no checks; used on hot paths).
 
         Never negative; NaN or inf in the input gives a non-finite result.
         """
         rows = self.rows(a, obs)
+        if self._rows_in_box and rows.max(initial=0.0) <= 0.0:  # all inside (False for NaN)
+            return np.zeros(a.shape[0])
         box = self._uniform_box
         if box is not None and a.size and box[0] <= a.min() and a.max() <= box[1]:
             # every action inside a uniform box (the common case): only the rows count

@@ -182,6 +182,14 @@ class BoxConstraint(Constraint):
         self._bounds_cache = (key, (lo, hi))
         return lo, hi
 
+    def _accepts_values(self, values: list[float], obs: FloatArray | None) -> bool:
+        """Inside the state's box (violation exactly 0), else the violation decides."""
+        if self.lower is not None and self.upper is not None:
+            lo, hi = self._both_one(obs)
+            if all(a <= v <= b for v, a, b in zip(values, lo, hi, strict=True)):
+                return True
+        return super()._accepts_values(values, obs)
+
     def _params(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.lower is not None:

@@ -15,11 +15,19 @@ import numpy as np
 from acrl_wrappers._arrays import FloatArray, as_obs_batch, float_scalar
 from acrl_wrappers.constraints.base import DEFAULT_TOL, Constraint
 from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError
+from acrl_wrappers.projection.small_symmetric import (
+    clip_small,
+    eigvalsh_small,
+    eigvalsh_small_batch,
+    positive_definite,
+    positive_definite_batch,
+)
 from acrl_wrappers.projection.spectral import SymmetricLayout, project_psd_box
 
 __all__ = ["PSDConstraint"]
 
 _SQRT2 = math.sqrt(2.0)  # an svec off-diagonal entry is sqrt(2) X_ij
+_ROUNDOFF = 1e-13  # bound on the LDL^T certificate's roundoff, relative to the entries
 
 
 class PSDConstraint(Constraint):
@@ -30,7 +38,9 @@ class PSDConstraint(Constraint):
     eigenvalue clipping ``V diag(max(lambda, eps)) V^T``, exact because both layouts keep
     Euclidean distances equal to Frobenius distances; when that leaves the action box,
     Dykstra's alternating projections onto cone and box (converged to 1e-11) give the
-    projection onto the intersection. Batched with one ``eigh`` call for all rows.
+    projection onto the intersection. ``svec`` matrices up to 3 x 3 use the closed forms
+    of :mod:`~acrl_wrappers.projection.small_symmetric` (LAPACK where they decline);
+    larger ones and ``"full"`` use one batched ``eigh`` call for all rows.
 
     Args:
         n: matrix size ``n`` (an ``n x n`` matrix; a pair ``[n, n]`` is accepted), or
@@ -84,6 +94,11 @@ class PSDConstraint(Constraint):
                         "(a matrix's (i, j) and (j, i) entries share one bound)"
                     )
         self._anchor = self._build_anchor()
+        self._small = self.shape.closed_form
+        self._scale_list: list[float] = self.shape._scale.tolist()
+        # a projection's result is accepted when X - (eps - margin) I is positive definite:
+        # then sum(max(0, eps - lambda)) < n * margin = tol / 2
+        self._margin = self.tol / (2 * self.n)
 
     def _build_anchor(self) -> FloatArray:
         """``diag(high)``: in the box and ``>= eps I``, or :class:`EmptyFeasibleSetError`."""
@@ -129,6 +144,8 @@ class PSDConstraint(Constraint):
     # ------------------------------------------------------------------ family interface
     def rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
         """``eps - lambda_i`` per eigenvalue (and the asymmetry pairs for ``"full"``)."""
+        if self._small:
+            return self.eps - self._eigenvalues(actions)
         finite = np.isfinite(actions).all(axis=1)
         if not finite.all():  # NaN rows stay NaN (LAPACK would raise), for the caller to report
             actions = np.where(finite[:, None], actions, 0.0)
@@ -140,10 +157,28 @@ class PSDConstraint(Constraint):
         gap = m[:, self._iu[0], self._iu[1]] - m[:, self._iu[1], self._iu[0]]
         return np.hstack([eig, gap, -gap])
 
+    def _eigenvalues(self, actions: FloatArray) -> FloatArray:
+        """Ascending eigenvalues ``(N, n)`` of small ``svec`` actions (closed form, else LAPACK)."""
+        lam, ok = eigvalsh_small_batch(actions / self.shape._scale)
+        bad = np.flatnonzero(~ok)
+        if bad.size:  # near-double eigenvalues, extreme scales: LAPACK (NaN for non-finite rows)
+            sub = actions[bad]
+            finite = np.isfinite(sub).all(axis=1)
+            lam[bad] = np.nan
+            lam[bad[finite]] = np.linalg.eigvalsh(self.shape.symmetric(sub[finite]))
+        return lam
+
     def _rows_one(self, action: list[float], obs: FloatArray | None) -> list[float]:
         if self.shape.layout == "full" or not all(map(math.isfinite, action)):
             return super()._rows_one(action, obs)
-        return [self.eps - v for v in np.linalg.eigvalsh(self._matrix_one(action)).tolist()]
+        lam = eigvalsh_small(self._entries(action)) if self._small else None
+        if lam is None:  # a larger matrix, or the closed form declined
+            lam = np.linalg.eigvalsh(self._matrix_one(action)).tolist()
+        return [self.eps - v for v in lam]
+
+    def _entries(self, action: list[float]) -> list[float]:
+        """The matrix entries (upper triangle, unscaled) of one ``svec`` action."""
+        return [v / s for v, s in zip(action, self._scale_list, strict=True)]
 
     def _matrix_one(self, action: list[float]) -> FloatArray:
         """The matrix of one ``svec`` action, built without numpy indexing (the fast path)."""
@@ -155,6 +190,39 @@ class PSDConstraint(Constraint):
                 m[i, j] = m[j, i] = action[k + j - i] / _SQRT2  # as the batched layout
             k += n - i
         return m
+
+    def _accepts_values(self, values: list[float], obs: FloatArray | None) -> bool:
+        """In the box and ``X - (eps - tol / 2n) I`` positive definite, else the violation."""
+        shift = self.eps - self._margin
+        if (
+            self._small
+            and self._certifiable(values)
+            and positive_definite(self._entries(values), shift)
+        ):
+            return True
+        return super()._accepts_values(values, obs)
+
+    def _certifiable(self, values: list[float]) -> bool:
+        """In the box, with entries small enough for the certificate's roundoff."""
+        box = self._uniform_box
+        if box is not None:
+            inside = box[0] <= min(values) and max(values) <= box[1]
+        else:
+            pairs = zip(values, self._low_list, self._high_list, strict=True)
+            inside = all(lo <= v <= hi for v, lo, hi in pairs)
+        big = max(max(values), -min(values), abs(self.eps))
+        return inside and big * _ROUNDOFF < self._margin
+
+    def _accepts(self, actions: FloatArray, obs: FloatArray | None) -> bool:
+        """Every row in the box and certified positive definite, else the violation."""
+        if self._small and actions.size:
+            big = max(float(np.abs(actions).max()), abs(self.eps))
+            inside = bool(((actions >= self.low) & (actions <= self.high)).all())
+            if inside and big * _ROUNDOFF < self._margin:
+                m = actions / self.shape._scale
+                if positive_definite_batch(m, self.eps - self._margin).all():
+                    return True
+        return super()._accepts(actions, obs)
 
     def _params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"n": self.n, "eps": self.eps}
@@ -170,13 +238,25 @@ class PSDConstraint(Constraint):
     def project_closed_form(self, action: Any, obs: FloatArray | None) -> FloatArray:
         """Exact projection of one action (eigenvalue clipping; Dykstra if the box binds)."""
         x = np.asarray(action, dtype=np.float64)
-        if self.shape.layout == "svec":
-            values, vectors = np.linalg.eigh(self._matrix_one(x.tolist()))
-            m = (vectors * np.maximum(values, self.eps)) @ vectors.T
-            y = self.shape.to_action(m[None])[0]
-            if np.all(y >= self.low - 1e-12) and np.all(y <= self.high + 1e-12):
-                return np.minimum(np.maximum(y, self.low), self.high)
+        y = self._clip_one(x.tolist()) if self.shape.layout == "svec" else None
+        if y is not None and all(
+            lo - 1e-12 <= v <= hi + 1e-12
+            for v, lo, hi in zip(y, self._low_list, self._high_list, strict=True)
+        ):
+            return np.minimum(np.maximum(np.array(y), self.low), self.high)
         return self.project_closed_form_batch(x.reshape(1, -1), None)[0]
+
+    def _clip_one(self, values: list[float]) -> list[float] | None:
+        """The eigenvalue-clipped ``svec`` action (closed form, else LAPACK)."""
+        if self._small:
+            m = self._entries(values)
+            lam = eigvalsh_small(m)
+            clipped = None if lam is None else clip_small(m, lam, self.eps)
+            if clipped is not None:
+                return [v * s for v, s in zip(clipped, self._scale_list, strict=True)]
+        values_, vectors = np.linalg.eigh(self._matrix_one(values))
+        m = (vectors * np.maximum(values_, self.eps)) @ vectors.T
+        return self.shape.to_action(m[None])[0].tolist()
 
     def project_closed_form_batch(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
         """Exact projection of every row (one batched eigendecomposition)."""

@@ -3,8 +3,9 @@
 The bike-sharing shape (ARAM, arXiv:2503.12932): share a fleet of ``total`` bikes among
 stations with at most ``u_i`` docks each. Caps and total may be read from the state.
 The projection is exact and fast: ``x = clip(a - nu)`` onto the (capped) box, with the
-scalar ``nu`` found by sorting the breakpoints of the piecewise-linear total (one Python
-sweep for one action, one numpy pass for a batch).
+scalar ``nu`` found by sorting (the sort method when no cap can bind, else a sweep over
+the breakpoints of the piecewise-linear total): plain Python for one action, one numpy
+pass for a batch.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from acrl_wrappers.constraints.helpers import infer_dim
 from acrl_wrappers.constraints.state import StateParameter, first_bad_row
 from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError
 from acrl_wrappers.projection.batched import project_simplex_batch, project_sum_box_batch
-from acrl_wrappers.projection.euclidean import project_slab_box
 from acrl_wrappers.projection.qp import QPForm, QPValues
+from acrl_wrappers.projection.sums import project_simplex, project_sum_box
 
 __all__ = ["CappedSimplexConstraint", "SimplexConstraint"]
 
@@ -77,7 +78,10 @@ class CappedSimplexConstraint(Constraint):
         self._floor = np.maximum(self.low, 0.0)
         self._floor_list: list[float] = self._floor.tolist()
         self._floor_rows = np.flatnonzero(self._floor > self.low)  # where a >= 0 is tighter
+        self._floor_pairs = [(self._floor_list[i], i) for i in self._floor_rows.tolist()]
         self._floor_sum = float(self._floor.sum())
+        self._floor_min = float(self._floor.min())
+        self._uniform_floor = bool(np.all(self._floor == self._floor_min))
         self._reads(self.caps, self.total)
         caps_value = None if self.caps is None else self.caps.constant
         if caps_value is not None and np.any(caps_value < 0):
@@ -113,17 +117,22 @@ class CappedSimplexConstraint(Constraint):
                 return cached[1]
         hi, t = self._limits(obs)
         if self.obs_dim:
-            n = max(hi.shape[0], t.shape[0])
-            hi, t = np.broadcast_to(hi, (n, self.dim)), np.broadcast_to(t, (n,))
             lo_sum = self._floor_sum
-            bad = (t < lo_sum - 1e-12) | (t > hi.sum(axis=1) + 1e-12) | (hi < self._floor).any(1)
-            if bad.any():
-                row = first_bad_row(bad)
-                one = None if obs is None else obs[min(row, obs.shape[0] - 1)]
-                self._check_reachable(hi[row], float(t[row]), one)
+            bad = (t < lo_sum - 1e-12) | (t > hi.sum(axis=1) + 1e-12)  # broadcasts to (N,)
+            if bad.any() or np.any(hi < self._floor):
+                self._raise_unreachable(hi, t, obs)
             if obs is not None:
                 self._cache_batch = (key, (hi, t))
         return hi, t
+
+    def _raise_unreachable(self, hi: FloatArray, t: FloatArray, obs: FloatArray | None) -> None:
+        """Report the first state whose total the bounds cannot reach (``(N or 1, ...)`` each)."""
+        n = max(hi.shape[0], t.shape[0])
+        hi, t = np.broadcast_to(hi, (n, self.dim)), np.broadcast_to(t, (n,))
+        bad = (t < self._floor_sum - 1e-12) | (t > hi.sum(axis=1) + 1e-12)
+        row = first_bad_row(bad | (hi < self._floor).any(axis=1))
+        one = None if obs is None else obs[min(row, obs.shape[0] - 1)]
+        self._check_reachable(hi[row], float(t[row]), one)
 
     def _limits_one(self, obs: FloatArray | None) -> tuple[list[float], float]:
         """:meth:`limits` for one ``(k,)`` observation, in plain Python (the fast path)."""
@@ -139,13 +148,16 @@ class CappedSimplexConstraint(Constraint):
                 h if h <= c else c for h, c in zip(self._high_list, self.caps.row(obs), strict=True)
             ]
         t = self.total.value(obs)
-        if self.obs_dim and not (
-            self._floor_sum - 1e-12 <= t <= sum(hi) + 1e-12
-            and all(h >= f for h, f in zip(hi, self._floor_list, strict=True))
-        ):
+        if not (self._floor_sum - 1e-12 <= t <= sum(hi) + 1e-12 and self._above_floor(hi)):
             self._check_reachable(np.array(hi), t, obs)
         self._cache_one = (key, (hi, t))
         return hi, t
+
+    def _above_floor(self, hi: list[float]) -> bool:
+        """Whether every upper bound is at least its floor ``max(low, 0)``."""
+        if self._uniform_floor:
+            return min(hi) >= self._floor_min  # (a NaN cap fails the sum test instead)
+        return all(h >= f for h, f in zip(hi, self._floor_list, strict=True))
 
     def _check_reachable(self, hi: FloatArray, t: float, obs: FloatArray | None) -> None:
         lo_sum, hi_sum = float(self._floor.sum()), float(hi.sum())
@@ -168,22 +180,27 @@ class CappedSimplexConstraint(Constraint):
     def rows(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
         """``-a_i`` (where ``a >= 0`` cuts the box), ``a - caps(s)`` and the two sum rows."""
         hi, t = self.limits(obs)
-        parts = [self._floor[self._floor_rows] - actions[:, self._floor_rows]]
+        n, d, k = actions.shape[0], self.dim, self._floor_rows.size
+        out = np.empty((n, k + (d if self.caps is not None else 0) + 2))
+        if k:
+            out[:, :k] = self._floor[self._floor_rows] - actions[:, self._floor_rows]
         if self.caps is not None:
-            parts.append(actions - hi)
+            np.subtract(actions, hi, out=out[:, k : k + d])
         gap = actions.sum(axis=1) - t
-        slack = _ROUNDING * self.dim * (np.abs(actions).sum(axis=1) + np.abs(t))
-        parts.append(np.stack([gap - slack, -gap - slack], axis=1))
-        return np.hstack(parts)
+        slack = _ROUNDING * d * (np.abs(actions).sum(axis=1) + np.abs(t))
+        np.subtract(gap, slack, out=out[:, -2])
+        np.subtract(-gap, slack, out=out[:, -1])
+        return out
 
     def _rows_one(self, action: list[float], obs: FloatArray | None) -> list[float]:
         hi, t = self._limits_one(obs)
-        out = [self._floor_list[i] - action[i] for i in self._floor_rows]
+        out = [f - action[i] for f, i in self._floor_pairs] if self._floor_pairs else []
         if self.caps is not None:
             out += [x - h for x, h in zip(action, hi, strict=True)]
         gap = sum(action) - t
         slack = _ROUNDING * self.dim * (sum(map(abs, action)) + abs(t))
-        return [*out, gap - slack, -gap - slack]
+        out += (gap - slack, -gap - slack)
+        return out
 
     def _params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"total": self.total.spec()}
@@ -197,9 +214,21 @@ class CappedSimplexConstraint(Constraint):
         return True
 
     def project_closed_form(self, action: Any, obs: FloatArray | None) -> FloatArray:
-        """Exact projection: ``clip(a - nu)`` with the sweep's ``nu``."""
+        """Exact projection: ``clip(a - nu)``, by the sort method or the breakpoint sweep."""
         hi, t = self._limits_one(obs)
-        return project_slab_box(action, [1.0] * self.dim, t, t, self._floor_list, hi)
+        values = np.asarray(action, dtype=np.float64).tolist()
+        if self._uncapped(hi, t):
+            return np.array(project_simplex(values, t, self._floor_list))
+        return np.array(project_sum_box(values, t, self._floor_list, hi))
+
+    def _uncapped(self, hi: list[float], t: float) -> bool:
+        """Whether no upper bound can bind in this state (each leaves room for the total)."""
+        if not self.obs_dim:
+            return self._never_capped
+        spare = t - self._floor_sum
+        if self._uniform_floor:
+            return min(hi) - self._floor_min >= spare
+        return all(h - f >= spare for h, f in zip(hi, self._floor_list, strict=True))
 
     def project_closed_form_batch(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
         """Exact projection of every row in one numpy pass.

@@ -110,6 +110,9 @@ class SlewRateConstraint(Constraint):
     def _rows_one(self, action: list[float], obs: FloatArray | None) -> Sequence[float]:
         return self.inner._rows_one(action, obs)
 
+    def _accepts_values(self, values: list[float], obs: FloatArray | None) -> bool:
+        return self.inner._accepts_values(values, obs)
+
     def _params(self) -> dict[str, Any]:
         delta = float(self.delta[0]) if np.all(self.delta == self.delta[0]) else self.delta.tolist()
         out: dict[str, Any] = {"delta": delta, "prev_index": list(self.prev_index)}

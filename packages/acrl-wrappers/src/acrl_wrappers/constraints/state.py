@@ -150,11 +150,14 @@ class StateParameter:
         if self._selector is None or obs is None:
             return self._list
         picked = obs[self._selector].tolist()
-        if not self._unit_scale:
-            picked = [p * s for p, s in zip(picked, self._scale_list, strict=True)]
+        scale, offset = self._scale_list, self._list
+        if self._unit_scale:
+            if self._zero_offset:
+                return picked
+            return [p + o for p, o in zip(picked, offset, strict=True)]
         if self._zero_offset:
-            return picked
-        return [p + o for p, o in zip(picked, self._list, strict=True)]
+            return [p * s for p, s in zip(picked, scale, strict=True)]
+        return [p * s + o for p, s, o in zip(picked, scale, offset, strict=True)]  # one pass
 
     def value(self, obs: FloatArray | None) -> float:
         """The value of a scalar parameter for one ``(k,)`` observation."""

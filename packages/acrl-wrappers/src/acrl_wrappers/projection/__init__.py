@@ -5,7 +5,10 @@
 - :class:`ClosedFormProjector` (``closed-form``) — exact formulas; preferred.
 - :class:`OSQPProjector` (``osqp``) — the QP form, set up once and updated in place.
 - :class:`NonlinearProjector` (``nonlinear``) — SLSQP from several starts; any family.
-- :mod:`~acrl_wrappers.projection.euclidean` — the exact projection formulas.
+- :mod:`~acrl_wrappers.projection.euclidean` — the exact projection formulas;
+  :mod:`~acrl_wrappers.projection.sums` (simplices, one action),
+  :mod:`~acrl_wrappers.projection.batched` (batches), :mod:`~acrl_wrappers.projection.spectral`
+  and :mod:`~acrl_wrappers.projection.small_symmetric` (PSD matrices).
 - :class:`QPForm` — a constraint as linear rows over action and auxiliary variables.
 
 ``acrl.make_projector(constraint)`` picks the highest-priority projector that supports

@@ -149,21 +149,32 @@ class Projector(abc.ABC):
         self.solves += 1
         try:
             x = self._project(action, obs)
-            try:
-                after = c._violation_single(x, obs)
-            except (InvalidActionError, InvalidObservationError):
-                after = math.nan
-            if not after <= c.tol:  # also catches NaN
+            values = x.tolist()
+            if not self._result_ok(values, obs):
                 raise ProjectionError(
-                    f"{self.name} projection ended {after:.3g} outside the set "
-                    f"(tol {c.tol:g}); the action was not used",
+                    f"{self.name} projection ended {self._after(values, obs):.3g} outside the "
+                    f"set (tol {c.tol:g}); the action was not used",
                     status="inaccurate",
                 )
         except ProjectionError:
             self.failures += 1
             raise
-        distance = math.dist(x.tolist(), action.tolist())
+        distance = math.dist(values, action.tolist())
         return x, ProjectionInfo(True, distance, 1, violation, self.name, self._status())
+
+    def _result_ok(self, values: list[float], obs: FloatArray | None) -> bool:
+        """Whether a projection's result is within ``tol`` (``False`` for NaN or inf)."""
+        try:
+            return self.constraint._accepts_values(values, obs)
+        except (InvalidActionError, InvalidObservationError):
+            return False
+
+    def _after(self, values: list[float], obs: FloatArray | None) -> float:
+        """The violation of a rejected result, for the message (NaN if it has none)."""
+        try:
+            return self.constraint._violation_values(values, obs)
+        except (InvalidActionError, InvalidObservationError):
+            return math.nan
 
     def project_batch(
         self, actions: ArrayLike, obs: ArrayLike | None = None
@@ -223,9 +234,9 @@ class Projector(abc.ABC):
         sub = None if obs is None else (obs if every or obs.shape[0] == 1 else obs[rows])
         try:
             x = np.asarray(self._project_rows(given, sub), dtype=np.float64)
-            after = c._violation(x, sub) if x.shape == (rows.size, c.dim) else None
-            if after is None or not after.max() <= c.tol:  # also catches NaN
-                worst = "malformed" if after is None else f"{np.nanmax(after):.3g}"
+            well_formed = x.shape == (rows.size, c.dim)
+            if not (well_formed and c._accepts(x, sub)):  # False for NaN
+                worst = f"{np.nanmax(c._violation(x, sub)):.3g}" if well_formed else "malformed"
                 raise ProjectionError(
                     f"{self.name} batched projection ended {worst} outside the set "
                     f"(tol {c.tol:g}); the actions were not used",

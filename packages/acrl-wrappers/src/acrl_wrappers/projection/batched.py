@@ -5,6 +5,11 @@ which :meth:`Projector.project_batch` and the vector-env wrappers call. Each is 
 scalar multiplier per row on a monotone piecewise function, found by sorting its
 breakpoints and solving on the right piece.
 
+The sorts, cumulative sums and reductions run down the columns of transposed ``(d, N)``
+arrays: numpy reduces a short axis row by row, but a long one in vectorised sweeps, which
+for a batch of 64 six-entry actions is several times cheaper. Constant parameters
+(``(d,)`` or ``(1, d)``) broadcast instead of being copied to ``(N, d)``.
+
 - :func:`project_ball_box_batch` — ``||x - c(s)||^2 <= r(s)^2`` and a box.
 - :func:`project_sum_box_batch` — ``sum x = total(s)`` and a box (capped simplex).
 - :func:`project_simplex_batch` — ``x >= low``, ``sum x = total(s)`` (no upper bound binds).
@@ -50,24 +55,32 @@ def project_ball_box_batch(
         >>> x.round(6).tolist()
         [[0.6, 0.8], [0.1, 0.0]]
     """
-    n, d = a.shape
-    c = np.broadcast_to(center, (n, d))
-    r2 = np.broadcast_to(r2, (n,))
-    lo, hi = np.broadcast_to(low, (n, d)), np.broadcast_to(high, (n, d))
-    out = np.minimum(np.maximum(a, lo), hi)
-    gap = out - c
-    todo = np.flatnonzero(np.einsum("ij,ij->i", gap, gap) > r2)
-    if not todo.size:
+    out = np.minimum(np.maximum(a, low), high)
+    gap = out - center
+    far = np.einsum("ij,ij->i", gap, gap) > r2
+    if not far.any():
         return out
-    direction = a[todo] - c[todo]
+    every = bool(far.all())  # all rows outside the ball (the usual case): no indexing
+    todo = None if every else np.flatnonzero(far)
+    a_, c_, r2_ = _take(a, todo), _take(center, todo), _take(r2, todo)
+    lo_, hi_ = _take(np.atleast_2d(low), todo), _take(np.atleast_2d(high), todo)
+    direction = a_ - c_
     norm2 = np.einsum("ij,ij->i", direction, direction)
-    radial = c[todo] + np.sqrt(r2[todo] / norm2)[:, None] * direction
-    inside = ((radial >= lo[todo]) & (radial <= hi[todo])).all(axis=1)
-    out[todo[inside]] = radial[inside]
-    rest = todo[~inside]
+    radial = c_ + np.sqrt(r2_ / norm2)[:, None] * direction
+    inside = ((radial >= lo_) & (radial <= hi_)).all(axis=1)
+    rows = np.arange(a.shape[0]) if todo is None else todo
+    out[rows[inside]] = radial[inside]
+    rest = np.flatnonzero(~inside)
     if rest.size:
-        out[rest] = _ball_box_sorted(a[rest], c[rest], r2[rest], lo[rest], hi[rest])
+        out[rows[rest]] = _ball_box_sorted(
+            a_[rest], _take(c_, rest), _take(r2_, rest), _take(lo_, rest), _take(hi_, rest)
+        )
     return out
+
+
+def _take(x: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """``x[rows]``, or ``x`` itself for all rows (``None``) or a row that broadcasts."""
+    return x if rows is None or x.shape[0] == 1 else x[rows]
 
 
 def _ball_box_sorted(
@@ -127,23 +140,26 @@ def project_sum_box_batch(
         [[0.333333, 0.333333, 0.333333]]
     """
     n, d = a.shape
-    t = np.broadcast_to(total, (n,))
-    lo, hi = np.broadcast_to(low, (n, d)), np.broadcast_to(high, (n, d))
-    breaks = np.concatenate([a - hi, a - lo], axis=1)
-    order = np.argsort(breaks, axis=1)
-    slope = np.cumsum(_SLOPE_CHANGES[d][order], axis=1)  # slope of S right of each breakpoint
-    breaks.sort(axis=1)  # the same order as argsort's (cheaper than take_along_axis)
-    steps = slope[:, :-1] * np.diff(breaks, axis=1)
-    sums = np.empty((n, 2 * d))
-    sums[:, 0] = hi.sum(axis=1)
-    np.cumsum(steps, axis=1, out=sums[:, 1:])
-    sums[:, 1:] += sums[:, :1]
-    j = np.clip((sums > t[:, None]).sum(axis=1) - 1, 0, 2 * d - 2)  # last breakpoint above
-    rows = np.arange(n)
-    s0, k = sums[rows, j], slope[rows, j]
+    at, lo, hi = a.T, _columns(low), _columns(high)  # (d, N), (d, N or 1)
+    breaks = np.concatenate([at - hi, at - lo])  # (2d, N)
+    order = np.argsort(breaks, axis=0)
+    slope = np.cumsum(_SLOPE_CHANGES[d][order], axis=0)  # slope of S right of each breakpoint
+    breaks.sort(axis=0)  # the same order as argsort's (cheaper than take_along_axis)
+    sums = np.empty((2 * d, n))
+    sums[0] = hi.sum(axis=0)
+    np.cumsum(slope[:-1] * (breaks[1:] - breaks[:-1]), axis=0, out=sums[1:])
+    sums[1:] += sums[0]
+    j = np.minimum(np.maximum((sums > total).sum(axis=0) - 1, 0), 2 * d - 2)  # last above
+    cols = np.arange(n)
+    s0, k = sums[j, cols], slope[j, cols]
     with np.errstate(divide="ignore", invalid="ignore"):
-        nu = breaks[rows, j] + np.where(k < 0, (s0 - t) / -k, 0.0)
-    return np.minimum(np.maximum(a - nu[:, None], lo), hi)
+        nu = breaks[j, cols] + np.where(k < 0, (s0 - total) / -k, 0.0)
+    return np.minimum(np.maximum(a - nu[:, None], low), high)
+
+
+def _columns(bound: FloatArray) -> FloatArray:
+    """A ``(d,)``, ``(1, d)`` or ``(N, d)`` bound as columns: ``(d, 1)`` or ``(d, N)``."""
+    return bound.reshape(-1, 1) if bound.ndim == 1 else bound.T
 
 
 def project_simplex_batch(a: FloatArray, total: FloatArray, low: FloatArray) -> FloatArray:
@@ -167,10 +183,10 @@ def project_simplex_batch(a: FloatArray, total: FloatArray, low: FloatArray) -> 
     """
     n, d = a.shape
     y = a - low
-    u = np.sort(y, axis=1)[:, ::-1]
-    excess = np.cumsum(u, axis=1) - (np.broadcast_to(total, (n,)) - low.sum())[:, None]
-    rho = (u * _COUNTS[d] > excess).sum(axis=1)  # the condition holds on a prefix
-    theta = excess[np.arange(n), rho - 1] / rho
+    u = np.sort(y.T, axis=0)[::-1]  # (d, N), each column decreasing
+    excess = np.cumsum(u, axis=0) - (total - low.sum())
+    rho = (u * _COUNTS[d] > excess).sum(axis=0)  # the condition holds on a prefix
+    theta = excess[rho - 1, np.arange(n)] / rho
     return np.maximum(y - theta[:, None], 0.0) + low
 
 
@@ -186,10 +202,10 @@ _SLOPE_CHANGES = _SlopeChanges()
 
 
 class _Counts(dict):  # type: ignore[type-arg]
-    """``d -> [1, 2, ..., d]``, built once per dimension."""
+    """``d -> [[1], [2], ..., [d]]`` (a column), built once per dimension."""
 
     def __missing__(self, d: int) -> np.ndarray:
-        self[d] = np.arange(1.0, d + 1.0)
+        self[d] = np.arange(1.0, d + 1.0).reshape(-1, 1)
         return self[d]
 
 

@@ -25,8 +25,9 @@ import numpy as np
 
 from acrl_wrappers._arrays import FloatArray
 from acrl_wrappers.errors import ConstraintError
+from acrl_wrappers.projection.small_symmetric import clip_small_batch, eigvalsh_small_batch
 
-__all__ = ["SymmetricLayout", "clip_eigenvalues", "project_psd_box"]
+__all__ = ["SymmetricLayout", "clip_actions", "clip_eigenvalues", "project_psd_box"]
 
 LAYOUTS = ("svec", "full")
 _DYKSTRA_ITERATIONS = 500
@@ -83,6 +84,8 @@ class SymmetricLayout:
             np.flatnonzero(iu[0] == iu[1]) if layout == "svec" else np.arange(self.n) * (self.n + 1)
         )
         """Action indices of the diagonal entries."""
+        self.closed_form = layout == "svec" and self.n <= 3
+        """Whether the closed forms of :mod:`~acrl_wrappers.projection.small_symmetric` apply."""
 
     def to_matrix(self, x: FloatArray) -> FloatArray:
         """``(N, n, n)`` matrices of ``(N, dim)`` actions (as given: ``full`` may be asymmetric)."""
@@ -130,7 +133,27 @@ def clip_eigenvalues(m: FloatArray, eps: float) -> FloatArray:
     """
     values, vectors = np.linalg.eigh(m)
     clipped = np.maximum(values, eps)
-    return np.einsum("nij,nj,nkj->nik", vectors, clipped, vectors)
+    return (vectors * clipped[:, None, :]) @ vectors.transpose(0, 2, 1)  # faster than einsum
+
+
+def clip_actions(x: FloatArray, layout: SymmetricLayout, eps: float) -> FloatArray:
+    """The actions of the eigenvalue-clipped matrices of ``(N, dim)`` actions.
+
+    Closed forms for ``svec`` matrices up to 3 x 3 (LAPACK for the rows they decline),
+    LAPACK's ``eigh`` otherwise.
+    """
+    if not layout.closed_form:
+        return layout.to_action(clip_eigenvalues(layout.symmetric(x), eps))
+    if layout.n == 1:
+        return np.maximum(x, eps)
+    m = x / layout._scale
+    lam, ok = eigvalsh_small_batch(m)
+    y, clipped = clip_small_batch(m, lam, eps)
+    y *= layout._scale
+    bad = np.flatnonzero(~(ok & clipped))
+    if bad.size:
+        y[bad] = layout.to_action(clip_eigenvalues(layout.symmetric(x[bad]), eps))
+    return y
 
 
 def project_psd_box(
@@ -155,16 +178,17 @@ def project_psd_box(
         the projections: exact where eigenvalue clipping lands in the box, else
         Dykstra's limit made feasible along the segment to ``anchor``.
     """
-    y = layout.to_action(clip_eigenvalues(layout.symmetric(x), eps))
-    outside = np.flatnonzero(((y < low - _BOX_SLACK) | (y > high + _BOX_SLACK)).any(axis=1))
-    y = np.minimum(np.maximum(y, low), high)  # rounding at a face (<= 1e-12) is clipped away
+    clipped = clip_actions(x, layout, eps)
+    outside = np.flatnonzero(((clipped < low - _BOX_SLACK) | (clipped > high + _BOX_SLACK)).any(1))
+    y = np.minimum(np.maximum(clipped, low), high)  # rounding at a face (<= 1e-12) is clipped away
     if outside.size:
-        y[outside] = _dykstra(x[outside], layout, eps, low, high, anchor)
+        y[outside] = _dykstra(x[outside], clipped[outside], layout, eps, low, high, anchor)
     return y
 
 
 def _dykstra(
     x: FloatArray,
+    clipped: FloatArray,
     layout: SymmetricLayout,
     eps: float,
     low: FloatArray,
@@ -174,28 +198,41 @@ def _dykstra(
     """Dykstra's projection onto cone ∩ box, then the step that makes it feasible.
 
     Iterates on matrices (the box maps entry by entry, as the layouts are isometries),
-    each row until its own iterate stops moving.
+    each row until its own iterate stops moving; the rows still moving are kept compact
+    (no indexing while none stops). ``clipped`` (the cone projections of ``x``) is the
+    first iteration's cone step.
     """
-    lo = layout.symmetric(low[None])[0]  # the box on matrix entries (symmetric by layout)
-    hi = layout.symmetric(high[None])[0]
+    lo = layout.symmetric(low[None])  # the box on matrix entries (symmetric by layout)
+    hi = layout.symmetric(high[None])
     y = layout.symmetric(x)  # the asymmetric part of a "full" action is orthogonal: dropped
-    p, q = np.zeros_like(y), np.zeros_like(y)
-    todo = np.arange(y.shape[0])
-    for _ in range(_DYKSTRA_ITERATIONS):
-        a = clip_eigenvalues(y[todo] + p[todo], eps)
-        p[todo] += y[todo] - a
-        new = np.minimum(np.maximum(a + q[todo], lo), hi)
-        q[todo] += a - new
-        moved = np.abs(new - y[todo]).max(axis=(1, 2))
-        y[todo] = new
-        todo = todo[moved > _DYKSTRA_STOP]
-        if not todo.size:
-            break
+    a = layout.symmetric(clipped)
+    p, q = y - a, np.zeros_like(y)
+    out = np.empty_like(y)
+    rows = np.arange(y.shape[0])  # the rows still iterating
+    for i in range(_DYKSTRA_ITERATIONS):
+        if i:
+            a = clip_eigenvalues(y + p, eps)
+            p += y - a
+        new = np.minimum(np.maximum(a + q, lo), hi)
+        q += a - new
+        moving = np.abs(new - y).max(axis=(1, 2)) > _DYKSTRA_STOP
+        y = new
+        if not moving.all():
+            out[rows[~moving]] = y[~moving]
+            rows, y, p, q = rows[moving], y[moving], p[moving], q[moving]
+            if not rows.size:
+                break
+    out[rows] = y
+    return _feasible(out, layout, eps, anchor)
+
+
+def _feasible(y: FloatArray, layout: SymmetricLayout, eps: float, anchor: FloatArray) -> FloatArray:
+    """Actions of Dykstra's limits ``y``, moved toward ``anchor`` until ``lambda_min >= eps``."""
     out = layout.to_action(y)
     lam = np.linalg.eigvalsh(y)[:, 0]
-    lam_anchor = float(np.linalg.eigvalsh(layout.symmetric(anchor[None]))[0, 0])
     short = lam < eps
     if short.any():  # lambda_min is concave: the segment to the anchor reaches eps in theta
+        lam_anchor = float(np.linalg.eigvalsh(layout.symmetric(anchor[None]))[0, 0])
         theta = (eps - lam[short]) / np.maximum(lam_anchor - lam[short], 1e-300)
         theta = np.minimum(theta * (1 + 1e-9) + 1e-15, 1.0)
         out[short] = (1 - theta)[:, None] * out[short] + theta[:, None] * anchor

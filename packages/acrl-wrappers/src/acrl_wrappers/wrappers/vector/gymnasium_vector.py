@@ -90,7 +90,7 @@ class _VectorConstraintWrapper(VectorWrapper):
         mask = self._all.copy() if plan.active is None else plan.active.copy()
         if plan.accepted:  # fresh arrays (the plan's are shared constants)
             feasible, enforcement = np.ones(n, dtype=bool), self._enforcer._none.copy()
-            solves, distance, cost = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
+            solves, (distance, cost) = np.zeros(n, dtype=np.int64), np.zeros((2, n))
         else:
             feasible, enforcement, solves = plan.feasible, plan.enforcement, plan.qp_solves
             distance, cost = plan.distance, plan.cost

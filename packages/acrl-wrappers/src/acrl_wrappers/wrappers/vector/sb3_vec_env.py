@@ -29,6 +29,14 @@ from acrl_wrappers.wrappers.vector.gymnasium_vector import check_vector_reject
 
 __all__ = ["VecConstraintMonitor", "VecProjectAction", "VecRejectAction"]
 
+_ACCEPTED = {
+    "violation": 0.0,
+    "feasible": True,
+    "enforcement": "none",
+    "qp_solves": 0,
+    "distance": 0.0,
+}  # info["constraint"] of an accepted action (copied per sub-env, never handed out)
+
 
 class _VecConstraintWrapper(VecEnvWrapper):
     """The batched step shared by the SB3 vector wrappers."""
@@ -105,21 +113,20 @@ class _VecConstraintWrapper(VecEnvWrapper):
                 info["reward_vector"] = [task[i], shaping[i]]
 
     def _add_accepted(self, infos: list[dict[str, Any]], plan: StepPlan, rewards: Any) -> None:
-        """The keys for a step whose actions were all feasible (the hot path)."""
-        violation = plan.violation.tolist()
+        """The keys for a step whose actions were all feasible (the hot path).
+
+        Each sub-env gets its own ``constraint`` dict, a copy of a constant one (cheaper
+        than building it key by key).
+        """
         task = np.asarray(rewards, dtype=np.float64).tolist()
         vector = self.reports_reward_vector
-        for i, info in enumerate(infos):
+        for info, violation, reward in zip(infos, plan.violation.tolist(), task, strict=True):
+            found = _ACCEPTED.copy()
+            found["violation"] = violation
             info["cost"] = 0.0
-            info["constraint"] = {
-                "violation": violation[i],
-                "feasible": True,
-                "enforcement": "none",
-                "qp_solves": 0,
-                "distance": 0.0,
-            }
+            info["constraint"] = found
             if vector:
-                info["reward_vector"] = [task[i], 0.0]
+                info["reward_vector"] = [reward, 0.0]
 
 
 class VecProjectAction(_VecConstraintWrapper):
