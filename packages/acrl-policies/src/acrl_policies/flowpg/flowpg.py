@@ -143,9 +143,9 @@ class FlowPG(FlowAlgorithm, TD3):
     def _sample_action(
         self, learning_starts: int, action_noise: ActionNoise | None = None, n_envs: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Actor (or, in warm-up, a uniform latent) → noise → flow → noise → clip → projection.
+        """Actor (or, in warm-up, a uniform latent) → flow → clip → projection.
 
-        The noise goes in one of the two places, :attr:`noise_space`.
+        The exploration noise goes in before the flow or after it (:attr:`noise_space`).
         """
         obs = self._last_obs
         assert isinstance(obs, np.ndarray)
@@ -157,8 +157,7 @@ class FlowPG(FlowAlgorithm, TD3):
                 latent = latent * 2.0 - 1.0
             else:
                 latent = self.policy.actor.latent(obs_t)
-            if latent_noise:
-                assert action_noise is not None
+            if latent_noise and action_noise is not None:
                 noise = torch.as_tensor(action_noise(), dtype=latent.dtype, device=latent.device)
                 latent = (latent + noise).clamp(-1.0, 1.0)
             scaled = self.flow_head(latent, obs_t)
