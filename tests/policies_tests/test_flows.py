@@ -196,6 +196,10 @@ def test_training_settings_are_checked():
         FlowTrainingConfig(method="mle")
     with pytest.raises(FlowError, match="`learning_rate` must be positive"):
         FlowTrainingConfig(learning_rate=0.0)
+    with pytest.raises(FlowError, match=r"`face_fraction` must lie in \[0, 1\], got 1.5"):
+        FlowTrainingConfig(face_fraction=1.5)
+    assert FlowTrainingConfig().objective()["face_fraction"] == 0.3  # FlowPG's default
+    assert FlowTrainingConfig(method="cvflow").objective()["face_fraction"] == 0.0
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,7 @@ class MollifiedUniform(BaseDistribution):
         device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """Uniform samples in ``[-1, 1]^dim``."""
-        return _draw(torch.rand, (n, self.dim), generator, dtype, device) * 2.0 - 1.0
+        return seeded_draw(torch.rand, (n, self.dim), generator, dtype, device) * 2.0 - 1.0
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """``-0.5 * (CV_box(z) / sigma)^2``: 0 inside the box."""
@@ -132,7 +132,7 @@ class StandardNormal(BaseDistribution):
         device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """Standard normal samples."""
-        return _draw(torch.randn, (n, self.dim), generator, dtype, device)
+        return seeded_draw(torch.randn, (n, self.dim), generator, dtype, device)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """The exact standard normal log-density."""
@@ -147,7 +147,7 @@ class StandardNormal(BaseDistribution):
         return self.log_prob(z)
 
 
-def _draw(
+def seeded_draw(
     fn: Callable[..., torch.Tensor],
     shape: tuple[int, ...],
     generator: torch.Generator | None,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from acrl_policies.flows.bases import _draw, make_base
+from acrl_policies.flows.bases import make_base, seeded_draw
 from acrl_policies.flows.conditions import ConditionDistribution, Conditioning
 from acrl_policies.flows.violation import violation_with_gradient
 from acrl_wrappers import Constraint
@@ -119,6 +119,6 @@ def _push_to_faces(z: torch.Tensor, fraction: float, gen: torch.Generator) -> to
     ``benchmarks/results/flows.md``), which uniform base samples almost never visit in
     several dimensions; the reverse KL on these points keeps the flow feasible there.
     """
-    chosen = _draw(torch.rand, tuple(z.shape), gen, z.dtype, z.device) < fraction
-    depth = 1.0 - 0.01 * _draw(torch.rand, tuple(z.shape), gen, z.dtype, z.device)
+    chosen = seeded_draw(torch.rand, tuple(z.shape), gen, z.dtype, z.device) < fraction
+    depth = 1.0 - 0.01 * seeded_draw(torch.rand, tuple(z.shape), gen, z.dtype, z.device)
     return torch.where(chosen, torch.sign(z) * depth, z)
