@@ -463,3 +463,20 @@ def test_the_mode_switch_is_skipped_only_when_no_module_depends_on_it():
     assert not dropout._mode_free and not dropout.actor.features_extractor.drop.training
     dropout.set_training_mode(True)
     assert dropout.actor.features_extractor.drop.training and not dropout.critic_target.training
+
+
+def test_adam_runs_fused_unless_the_user_picks_an_implementation(tmp_path):
+    env = acrl.wrap(gym.make("Pendulum-v1"), {"name": "box", "dim": 1}, enforce="monitor")
+    model = make(env, ent_coef="auto")
+    optimizers = [model.actor.optimizer, model.critic.optimizer, model.ent_coef_optimizer]
+    assert all(opt.defaults["fused"] for opt in optimizers)
+    model.learn(60)  # a fused step ran on every optimizer
+    assert all(opt.state for opt in optimizers)
+    model.save(tmp_path / "m")
+    loaded = ARAM.load(tmp_path / "m", env=env)
+    assert loaded.critic.optimizer.defaults["fused"]
+    for key, value in model.critic.optimizer.state_dict()["state"][0].items():
+        assert torch.equal(value, loaded.critic.optimizer.state_dict()["state"][0][key])
+    chosen = make(env, policy_kwargs={"net_arch": [8], "optimizer_kwargs": {"foreach": False}})
+    assert not chosen.actor.optimizer.defaults["fused"]
+    assert chosen.actor.optimizer.defaults["foreach"] is False

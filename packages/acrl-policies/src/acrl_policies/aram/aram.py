@@ -29,6 +29,7 @@ from acrl_policies.arm import (
     squashed_gaussian_proposals,
 )
 from acrl_policies.common.callbacks import with_constraint_metrics
+from acrl_policies.common.optimizers import fused_adam
 from acrl_policies.common.safety_net import SafetyNetCounts
 from acrl_policies.errors import PolicyError, PreferenceError
 from acrl_wrappers import Constraint, make_projector
@@ -302,6 +303,8 @@ class ARAM(MOSACLosses, SAC):
                 owner="ARAM",
             )
         super()._setup_model()
+        if self.ent_coef_optimizer is not None:  # SB3's, on the fused kernel like the policy's
+            self.ent_coef_optimizer = fused_adam([self.log_ent_coef], self.lr_schedule(1))
         preference = self.policy.actor.preference
         preference.copy_(torch.as_tensor(self.eval_preference, device=preference.device))
         self._projector: Projector | None = None

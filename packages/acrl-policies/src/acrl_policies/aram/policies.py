@@ -29,6 +29,8 @@ from stable_baselines3.common.torch_layers import (
 from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN, Actor, SACPolicy
 from torch import nn
 
+from acrl_policies.common.optimizers import fused_adam_kwargs
+
 __all__ = ["ARAMPolicy", "MlpPolicy", "PreferenceActor", "VectorCritic"]
 
 
@@ -169,7 +171,9 @@ class ARAMPolicy(SACPolicy):
         lr_schedule: learning-rate schedule.
         *args: ``SACPolicy`` arguments (``net_arch`` defaults to [256, 256], the reference's).
         n_objectives: length of the preference and of the critics' output (2 for ARAM).
-        **kwargs: ``SACPolicy`` keyword arguments; gSDE is not supported.
+        **kwargs: ``SACPolicy`` keyword arguments; gSDE is not supported. Adam runs on
+            torch's fused kernel unless ``optimizer_kwargs`` picks an implementation
+            (:func:`~acrl_policies.common.optimizers.fused_adam_kwargs`).
 
     Example:
         >>> from gymnasium import spaces
@@ -196,6 +200,10 @@ class ARAMPolicy(SACPolicy):
             raise ValueError("ARAMPolicy does not support gSDE: use use_sde=False")
         self.n_objectives = n_objectives
         self._mode_free: bool | None = None  # no module depends on train / eval mode
+        if not args:  # SB3 passes policy_kwargs by keyword
+            kwargs["optimizer_kwargs"] = fused_adam_kwargs(
+                kwargs.get("optimizer_class", torch.optim.Adam), kwargs.get("optimizer_kwargs")
+            )
         super().__init__(observation_space, action_space, lr_schedule, *args, **kwargs)
 
     def make_actor(

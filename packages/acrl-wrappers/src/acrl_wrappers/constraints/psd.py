@@ -15,6 +15,7 @@ import numpy as np
 from acrl_wrappers._arrays import FloatArray, as_obs_batch, float_scalar
 from acrl_wrappers.constraints.base import DEFAULT_TOL, Constraint
 from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError
+from acrl_wrappers.projection.psd_box import project_psd_box
 from acrl_wrappers.projection.small_symmetric import (
     clip_small,
     eigvalsh_small,
@@ -22,7 +23,7 @@ from acrl_wrappers.projection.small_symmetric import (
     positive_definite,
     positive_definite_batch,
 )
-from acrl_wrappers.projection.spectral import SymmetricLayout, project_psd_box
+from acrl_wrappers.projection.spectral import SymmetricLayout
 
 __all__ = ["PSDConstraint"]
 

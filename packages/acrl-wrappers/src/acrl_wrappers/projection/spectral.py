@@ -11,10 +11,8 @@ clipping the *exact* Euclidean projection:
   replaced by its symmetric part (the nearest symmetric matrix).
 
 Eigenvalue clipping ``X = V diag(max(lambda, eps)) V^T`` is the projection onto the cone
-(Higham 1988, for the Frobenius norm). When the result leaves the action box, Dykstra's
-alternating projections between cone and box converge to the projection onto their
-intersection (to 1e-11 per entry), and a final step toward a strictly feasible ``diag``
-anchor makes the point feasible without moving it more than the remaining error.
+(Higham 1988, for the Frobenius norm). Where the result leaves the action box,
+:mod:`~acrl_wrappers.projection.psd_box` projects onto the intersection.
 """
 
 from __future__ import annotations
@@ -27,12 +25,9 @@ from acrl_wrappers._arrays import FloatArray
 from acrl_wrappers.errors import ConstraintError
 from acrl_wrappers.projection.small_symmetric import clip_small_batch, eigvalsh_small_batch
 
-__all__ = ["SymmetricLayout", "clip_actions", "clip_eigenvalues", "project_psd_box"]
+__all__ = ["SymmetricLayout", "clip_actions", "clip_eigenvalues"]
 
 LAYOUTS = ("svec", "full")
-_DYKSTRA_ITERATIONS = 500
-_DYKSTRA_STOP = 1e-11
-_BOX_SLACK = 1e-12
 
 
 class SymmetricLayout:
@@ -154,86 +149,3 @@ def clip_actions(x: FloatArray, layout: SymmetricLayout, eps: float) -> FloatArr
     if bad.size:
         y[bad] = layout.to_action(clip_eigenvalues(layout.symmetric(x[bad]), eps))
     return y
-
-
-def project_psd_box(
-    x: FloatArray,
-    layout: SymmetricLayout,
-    eps: float,
-    low: FloatArray,
-    high: FloatArray,
-    anchor: FloatArray,
-) -> FloatArray:
-    """Project ``(N, dim)`` actions onto ``{X >= eps I} ∩ [low, high]``.
-
-    Args:
-        x: actions.
-        layout: the matrix layout.
-        eps: the smallest eigenvalue allowed.
-        low: lower bounds of the action box.
-        high: upper bounds of the action box.
-        anchor: a ``(dim,)`` action in the box whose matrix has ``lambda_min >= eps``.
-
-    Returns:
-        the projections: exact where eigenvalue clipping lands in the box, else
-        Dykstra's limit made feasible along the segment to ``anchor``.
-    """
-    clipped = clip_actions(x, layout, eps)
-    outside = np.flatnonzero(((clipped < low - _BOX_SLACK) | (clipped > high + _BOX_SLACK)).any(1))
-    y = np.minimum(np.maximum(clipped, low), high)  # rounding at a face (<= 1e-12) is clipped away
-    if outside.size:
-        y[outside] = _dykstra(x[outside], clipped[outside], layout, eps, low, high, anchor)
-    return y
-
-
-def _dykstra(
-    x: FloatArray,
-    clipped: FloatArray,
-    layout: SymmetricLayout,
-    eps: float,
-    low: FloatArray,
-    high: FloatArray,
-    anchor: FloatArray,
-) -> FloatArray:
-    """Dykstra's projection onto cone ∩ box, then the step that makes it feasible.
-
-    Iterates on matrices (the box maps entry by entry, as the layouts are isometries),
-    each row until its own iterate stops moving; the rows still moving are kept compact
-    (no indexing while none stops). ``clipped`` (the cone projections of ``x``) is the
-    first iteration's cone step.
-    """
-    lo = layout.symmetric(low[None])  # the box on matrix entries (symmetric by layout)
-    hi = layout.symmetric(high[None])
-    y = layout.symmetric(x)  # the asymmetric part of a "full" action is orthogonal: dropped
-    a = layout.symmetric(clipped)
-    p, q = y - a, np.zeros_like(y)
-    out = np.empty_like(y)
-    rows = np.arange(y.shape[0])  # the rows still iterating
-    for i in range(_DYKSTRA_ITERATIONS):
-        if i:
-            a = clip_eigenvalues(y + p, eps)
-            p += y - a
-        new = np.minimum(np.maximum(a + q, lo), hi)
-        q += a - new
-        moving = np.abs(new - y).max(axis=(1, 2)) > _DYKSTRA_STOP
-        y = new
-        if not moving.all():
-            out[rows[~moving]] = y[~moving]
-            rows, y, p, q = rows[moving], y[moving], p[moving], q[moving]
-            if not rows.size:
-                break
-    out[rows] = y
-    return _feasible(out, layout, eps, anchor)
-
-
-def _feasible(y: FloatArray, layout: SymmetricLayout, eps: float, anchor: FloatArray) -> FloatArray:
-    """Actions of Dykstra's limits ``y``, moved toward ``anchor`` until ``lambda_min >= eps``."""
-    out = layout.to_action(y)
-    lam = np.linalg.eigvalsh(y)[:, 0]
-    short = lam < eps
-    if short.any():  # lambda_min is concave: the segment to the anchor reaches eps in theta
-        lam_anchor = float(np.linalg.eigvalsh(layout.symmetric(anchor[None]))[0, 0])
-        theta = (eps - lam[short]) / np.maximum(lam_anchor - lam[short], 1e-300)
-        theta = np.minimum(theta * (1 + 1e-9) + 1e-15, 1.0)
-        out[short] = (1 - theta)[:, None] * out[short] + theta[:, None] * anchor
-    return out
