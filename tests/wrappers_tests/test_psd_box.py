@@ -21,11 +21,9 @@ def _box_binding_rows(c: acrl.Constraint, rng: np.random.Generator, n: int) -> n
 
 
 def _dykstra_only(rows: np.ndarray, c: acrl.Constraint) -> np.ndarray:
-    u = c.shape.to_action(c.shape.symmetric(rows)) if c.shape.layout == "svec" else None
-    assert u is not None
-    limits = psd_box._dykstra(
-        u, clip_actions(rows, c.shape, c.eps), c.shape, c.shape, c.eps, c.low, c.high
-    )
+    """Dykstra's answer for ``svec`` rows, without Newton."""
+    clipped = clip_actions(rows, c.shape, c.eps)
+    limits = psd_box._dykstra(rows, clipped, c.shape, c.shape, c.eps, c.low, c.high)
     return c.shape.to_action(limits)
 
 

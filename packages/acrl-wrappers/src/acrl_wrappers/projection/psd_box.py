@@ -67,30 +67,24 @@ def project_psd_box(
     clipped = clip_actions(x, layout, eps)
     outside = np.flatnonzero(((clipped < low - _BOX_SLACK) | (clipped > high + _BOX_SLACK)).any(1))
     y = np.minimum(np.maximum(clipped, low), high)  # rounding at a face (<= 1e-12) is clipped away
-    if outside.size:
-        y[outside] = _intersection(x[outside], clipped[outside], layout, eps, low, high, anchor)
+    if not outside.size:
+        return y
+    # the rows leaving the box, in svec entries (a "full" action's asymmetric part is
+    # orthogonal to every symmetric matrix: dropped)
+    svec = layout if layout.layout == "svec" else SymmetricLayout(n=layout.n)
+    u, lo, hi = (_svec_entries(v, layout, svec) for v in (x[outside], low[None], high[None]))
+    out, solved = _newton(u, svec, eps, lo[0], hi[0])
+    left = np.flatnonzero(~solved)
+    if left.size:
+        limits = _dykstra(u[left], clipped[outside][left], svec, layout, eps, lo[0], hi[0])
+        out[left] = svec.to_action(limits)
+    y[outside] = _feasible(np.minimum(np.maximum(out, lo), hi), svec, layout, eps, anchor)
     return y
 
 
-def _intersection(
-    x: FloatArray,
-    clipped: FloatArray,
-    layout: SymmetricLayout,
-    eps: float,
-    low: FloatArray,
-    high: FloatArray,
-    anchor: FloatArray,
-) -> FloatArray:
-    """Projections of rows whose clipping leaves the box: Newton, then Dykstra for the rest."""
-    svec = layout if layout.layout == "svec" else SymmetricLayout(n=layout.n)
-    u = svec.to_action(layout.symmetric(x))  # a "full" action's asymmetric part is orthogonal
-    lo = svec.to_action(layout.symmetric(low[None]))[0]
-    hi = svec.to_action(layout.symmetric(high[None]))[0]
-    out, solved = _newton(u, svec, eps, lo, hi)
-    left = np.flatnonzero(~solved)
-    if left.size:
-        out[left] = svec.to_action(_dykstra(u[left], clipped[left], svec, layout, eps, lo, hi))
-    return _feasible(np.minimum(np.maximum(out, lo), hi), svec, layout, eps, anchor)
+def _svec_entries(a: FloatArray, layout: SymmetricLayout, svec: SymmetricLayout) -> FloatArray:
+    """``svec`` entries of the symmetric matrices of ``layout`` actions (``a`` itself for svec)."""
+    return a if layout is svec else svec.to_action(layout.symmetric(a))
 
 
 def _newton(
