@@ -29,8 +29,10 @@ from acrl_policies.flows import (
     make_flow,
     make_sampler,
     train_flow,
+    violation_scale,
     violation_with_gradient,
 )
+from acrl_policies.flows.objectives import FlowObjective
 
 
 def randomised(flow: torch.nn.Module, seed: int = 0, scale: float = 0.3) -> torch.nn.Module:
@@ -125,6 +127,49 @@ def test_violation_gradient_matches_the_analytic_one():
     assert np.allclose(a.grad.numpy(), [[2.0, -3.0], [0.0, 0.0]], atol=1e-6)
 
 
+def test_violation_scale_is_the_median_infeasible_violation_under_the_conditions():
+    c = acrl.make_constraint("halfcheetah-o20")
+    cond = Conditioning(c)
+    wide, narrow = (
+        ConditionDistribution.parse("uniform:-20,20"),
+        ConditionDistribution.parse("uniform:-2,2"),
+    )
+    # recomputed by hand: uniform actions, conditions at the velocity entries
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1.0, 1.0, size=(4000, 6))
+    y = wide.sample(4000, 6, rng)
+    v = c.violation(a, cond.observations(y))
+    expected = float(np.median(v[v > c.tol]))
+    assert violation_scale(c, cond, wide, n=4000, seed=5) == pytest.approx(expected)
+    # it follows the conditions (velocities 10x smaller: violations ~ 0), and a set that
+    # fills the box has scale 1
+    assert violation_scale(c, cond, narrow) < 0.1 * expected
+    box = acrl.make_constraint("box", dim=2)
+    assert violation_scale(box, Conditioning(box), ConditionDistribution()) == 1.0
+
+
+def test_the_reverse_kl_temperature_is_in_units_of_the_violation_scale():
+    c = acrl.make_constraint("reacher-l2")
+    cond, dist = Conditioning(c), ConditionDistribution()
+    flow = randomised(make_flow("rqspline", dim=2, condition_dim=0, n_layers=2, hidden=8), 1)
+    empty = np.zeros((0, 2))
+
+    def loss(**settings):
+        cfg = FlowTrainingConfig(method="cvflow", forward_kl_weight=0.0, **settings)
+        objective = FlowObjective(cfg, c, cond, dist, empty, empty, torch.device("cpu"))
+        return objective.violation_scale, objective.reverse_kl(flow, 0, 10).item()
+
+    measured, loss_measured = loss(cv_sigma=1e-2, cv_sigma_start=1e-2)
+    assert measured == pytest.approx(violation_scale(c, cond, dist))
+    # the same loss as raw units with the temperature multiplied by the scale
+    raw, loss_raw = loss(
+        cv_sigma=1e-2 * measured, cv_sigma_start=1e-2 * measured, violation_scale=1.0
+    )
+    assert raw == 1.0 and loss_raw == pytest.approx(loss_measured, rel=1e-6)
+    with pytest.raises(FlowError, match="`violation_scale` must be positive"):
+        FlowTrainingConfig(violation_scale=0.0)
+
+
 def test_conditioning_follows_the_constraint():
     c = acrl.make_constraint("halfcheetah-o20")
     assert Conditioning(c).indices == [11, 12, 13, 14, 15, 16]
@@ -154,6 +199,7 @@ def test_training_a_tiny_flow_improves_accuracy(method):
     assert last["accuracy"] > 0.8
     assert last["recall"] > 0.5 and 0 < last["f1"] <= 1
     assert last["accuracy_margin"] >= last["accuracy"]
+    assert last["violation_scale"] == pytest.approx(0.61, abs=0.02)  # recorded with the run
 
 
 def test_conditional_flow_trains_on_hmc_samples():

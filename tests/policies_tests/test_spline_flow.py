@@ -115,6 +115,9 @@ def test_push_to_faces_moves_the_chosen_share_into_the_outer_shell():
     pushed = _push_to_faces(z, 0.3, gen)
     moved = pushed.abs() >= 0.99
     assert abs(moved.double().mean().item() - 0.3) < 0.01
+    # the first half of the batch stays uniform (the interior's reverse KL), the second
+    # holds every moved coordinate
+    assert not moved[:10_000].any() and abs(moved[10_000:].double().mean().item() - 0.6) < 0.01
     assert bool((pushed.abs() <= 1.0).all()) and torch.equal(pushed[~moved], z[~moved])
     assert torch.equal(torch.sign(pushed[moved]), torch.sign(z[moved]))  # the nearer face
     assert torch.equal(_push_to_faces(z, 0.0, gen), z)
@@ -161,10 +164,12 @@ def test_coverage_sees_what_recall_cannot():
     assert (
         m["recall"] == pytest.approx(1.0) and m["coverage"] == 0.0
     )  # uniform on the box: 4 % of it
+    # sigma 1e-2 throughout: 200 updates are too few for FlowPG's anneal to 5e-4
     trained = train_flow(
         "reacher-l2",
         epochs=1,
         steps_per_epoch=200,
+        cv_sigma=1e-2,
         n_layers=4,
         hidden=32,
         n_samples=10_000,

@@ -229,3 +229,13 @@ def index_selector(indices: list[int]) -> slice | list[int]:
     if indices == list(range(start, start + len(indices))):
         return slice(start, start + len(indices))
     return indices
+
+
+def compact(values: FloatArray) -> float | list[float]:
+    """A scalar when every entry is equal, else the list (keeps specs short).
+
+    Example:
+        >>> compact(np.array([0.5, 0.5])), compact(np.array([0.0, 1.0]))
+        (0.5, [0.0, 1.0])
+    """
+    return float(values[0]) if np.all(values == values[0]) else values.tolist()

@@ -16,7 +16,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from acrl_wrappers.constraints.base import Constraint, set_spec_resolver
+from acrl_wrappers.constraints.base import Constraint
+from acrl_wrappers.constraints.specs import set_spec_resolver
 from acrl_wrappers.errors import PluginError, ProjectionError, SpecError
 from acrl_wrappers.plugins import default_host
 from acrl_wrappers.projection.base import Projector

@@ -38,7 +38,7 @@ from acrl_policies.flows.spline import (
     rational_quadratic_spline,
 )
 from acrl_policies.flows.training import FlowTrainingConfig, train_flow
-from acrl_policies.flows.violation import violation_with_gradient
+from acrl_policies.flows.violation import violation_scale, violation_with_gradient
 from acrl_policies.flows.visited import task_condition, visited_conditions
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "split_rhat",
     "task_condition",
     "train_flow",
+    "violation_scale",
     "violation_with_gradient",
     "visited_conditions",
 ]

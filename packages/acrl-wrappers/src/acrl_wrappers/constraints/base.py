@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -26,13 +26,16 @@ from acrl_wrappers._arrays import (
     as_obs_batch,
     as_single_action,
     as_single_obs,
+    compact,
     float_scalar,
     float_vector,
     raise_non_finite,
 )
 from acrl_wrappers.constraints.helpers import infer_dim, log_unit_ball_volume, uniform_in_ball
+from acrl_wrappers.constraints.sampling import rejection_sample
+from acrl_wrappers.constraints.specs import resolve_spec
 from acrl_wrappers.constraints.state import StateParameter, StateWeights
-from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError, SamplingError
+from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError
 
 if TYPE_CHECKING:
     from acrl_wrappers.projection.qp import QPForm
@@ -48,15 +51,11 @@ __all__ = [
     "uniform_in_ball",
 ]
 # Public: everything in __all__ (also exported by acrl_wrappers.constraints).
-# Internal: set_spec_resolver (wired up by acrl_wrappers.factories) and every name with
-# a leading underscore.
+# Internal: every name with a leading underscore, and the modules sampling (the rejection
+# loop behind Constraint.sample) and specs (the resolver acrl_wrappers.factories sets).
 
 DEFAULT_TOL = 1e-6
 """Default feasibility tolerance on the violation (sum of positive parts)."""
-
-_SAMPLE_BATCH = 4096
-_SAMPLE_MAX_DRAWS = 2_000_000
-_SAMPLE_SLACK = 1e-12  # rounding on equality-like sets (a zero-width band); 0 elsewhere
 
 
 class Constraint(abc.ABC):
@@ -346,20 +345,7 @@ class Constraint(abc.ABC):
             raise ConstraintError("sample() takes one observation of shape (k,)")
         if o is not None and not np.isfinite(o).all():
             raise_non_finite(np.zeros((1, self.dim)), o)
-        accepted: list[FloatArray] = []
-        count = draws = 0
-        while count < n:
-            if draws >= _SAMPLE_MAX_DRAWS:
-                raise SamplingError(
-                    f"rejection sampling accepted {count} of {draws} candidates for "
-                    f"{self!r}; the feasible set is empty or tiny for this observation"
-                )
-            batch = self._propose(o, _SAMPLE_BATCH, gen)
-            draws += _SAMPLE_BATCH
-            keep = batch[self._violation(batch, o) <= _SAMPLE_SLACK]
-            accepted.append(keep)
-            count += keep.shape[0]
-        return np.concatenate(accepted)[:n] if accepted else np.zeros((0, self.dim))
+        return rejection_sample(self, o, int(n), gen)
 
     def safe_action(self, obs: ArrayLike | None = None) -> FloatArray:
         """A feasible action to fall back on: the box point nearest zero if feasible, else a sample.
@@ -385,8 +371,8 @@ class Constraint(abc.ABC):
         """
         out: dict[str, Any] = {"name": self.family, "dim": self.dim}
         out.update(self._params())
-        out["low"] = _compact(self.low)
-        out["high"] = _compact(self.high)
+        out["low"] = compact(self.low)
+        out["high"] = compact(self.high)
         if self.tol != DEFAULT_TOL:
             out["tol"] = self.tol
         return out
@@ -417,21 +403,6 @@ class Constraint(abc.ABC):
         return f"{type(self).__name__}({params})"
 
 
-SpecResolver = Callable[[Any], Constraint]
-_spec_resolver: SpecResolver | None = None
-
-
-def set_spec_resolver(resolver: SpecResolver) -> None:
-    """Set how :func:`constraint_from_spec` turns names and specs into constraints.
-
-    :mod:`acrl_wrappers.factories` sets :func:`acrl_wrappers.make_constraint` here when
-    ``acrl_wrappers`` is imported, so constraint types never import the registry or the
-    plugin host (which sit above them).
-    """
-    global _spec_resolver
-    _spec_resolver = resolver
-
-
 def constraint_from_spec(value: Any) -> Constraint:
     """``value`` if it is a :class:`Constraint`, else the constraint its name or spec builds.
 
@@ -440,13 +411,4 @@ def constraint_from_spec(value: Any) -> Constraint:
         >>> constraint_from_spec({"name": "ball", "bound": 0.5, "dim": 2}).family
         'ball'
     """
-    if isinstance(value, Constraint):
-        return value
-    if _spec_resolver is None:  # pragma: no cover - acrl_wrappers/__init__ always sets it
-        raise ConstraintError("import acrl_wrappers before building constraints from specs")
-    return _spec_resolver(value)
-
-
-def _compact(values: FloatArray) -> float | list[float]:
-    """A scalar when every entry is equal, else the list (keeps specs short)."""
-    return float(values[0]) if np.all(values == values[0]) else values.tolist()
+    return value if isinstance(value, Constraint) else resolve_spec(value)

@@ -38,10 +38,11 @@ class PSDConstraint(Constraint):
     ``"full"`` layout, ``|X_ij - X_ji|`` over ``i < j``) and the box part. The projection is
     eigenvalue clipping ``V diag(max(lambda, eps)) V^T``, exact because both layouts keep
     Euclidean distances equal to Frobenius distances; when that leaves the action box,
-    Dykstra's alternating projections onto cone and box (converged to 1e-11) give the
-    projection onto the intersection. ``svec`` matrices up to 3 x 3 use the closed forms
-    of :mod:`~acrl_wrappers.projection.small_symmetric` (LAPACK where they decline);
-    larger ones and ``"full"`` use one batched ``eigh`` call for all rows.
+    Newton's method on the box multipliers gives the projection onto the intersection
+    (:mod:`~acrl_wrappers.projection.psd_box`; Dykstra's method where it declines).
+    ``svec`` matrices up to 3 x 3 use the closed forms of
+    :mod:`~acrl_wrappers.projection.small_symmetric` (LAPACK where they decline); larger
+    ones and ``"full"`` use one batched ``eigh`` call for all rows.
 
     Args:
         n: matrix size ``n`` (an ``n x n`` matrix; a pair ``[n, n]`` is accepted), or
@@ -233,11 +234,11 @@ class PSDConstraint(Constraint):
 
     @property
     def has_closed_form(self) -> bool:
-        """Always: eigenvalue clipping (with Dykstra's steps when the box binds)."""
+        """Always: eigenvalue clipping (Newton on the box multipliers when the box binds)."""
         return True
 
     def project_closed_form(self, action: Any, obs: FloatArray | None) -> FloatArray:
-        """Exact projection of one action (eigenvalue clipping; Dykstra if the box binds)."""
+        """Exact projection of one action (eigenvalue clipping; Newton if the box binds)."""
         x = np.asarray(action, dtype=np.float64)
         y = self._clip_one(x.tolist()) if self.shape.layout == "svec" else None
         if y is not None and all(

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from acrl_wrappers._arrays import FloatArray, float_vector, index_list, index_selector
+from acrl_wrappers._arrays import FloatArray, compact, float_vector, index_list, index_selector
 from acrl_wrappers.errors import ConstraintError, StateParameterError
 
 __all__ = ["StateParameter", "StateWeights", "is_state_spec"]
@@ -42,10 +42,6 @@ def is_state_spec(value: Any) -> bool:
         (True, False)
     """
     return isinstance(value, Mapping | StateParameter)
-
-
-def _compact(values: FloatArray) -> float | list[float]:
-    return float(values[0]) if np.all(values == values[0]) else values.tolist()
 
 
 class StateParameter:
@@ -171,12 +167,12 @@ class StateParameter:
             {'index': [3], 'hook': 'limit'}
         """
         if self.index is None:
-            return float(self.offset[0]) if self.scalar else _compact(self.offset)
+            return float(self.offset[0]) if self.scalar else compact(self.offset)
         out: dict[str, Any] = {"index": list(self.index)}
         if not self._unit_scale:
-            out["scale"] = _compact(self.scale)
+            out["scale"] = compact(self.scale)
         if not self._zero_offset:
-            out["offset"] = _compact(self.offset)
+            out["offset"] = compact(self.offset)
         if self.hook is not None:
             out["hook"] = self.hook
         return out

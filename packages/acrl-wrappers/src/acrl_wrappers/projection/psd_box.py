@@ -8,7 +8,10 @@ intersection solves, in the ``svec`` coordinates of the symmetric matrix (an iso
 
 for the box's multipliers ``z`` (``P`` eigenvalue clipping; ``z_k > 0`` only where ``y_k``
 sits at ``low_k``, ``z_k < 0`` only at ``high_k``): the KKT conditions of
-``min ||y - x||`` over the intersection. A semismooth Newton method solves them
+``min ||y - x||`` over the intersection. Where the clipping leaves the box by one
+diagonal entry (nearly always, for actions in the box), the guess ``z = t e_k`` turns
+them into one equation in ``t``, solved by scalar Newton in three or four evaluations.
+Other rows, and rows whose answer refutes the guess, go to a semismooth Newton method
 (the generalised Jacobian of ``P`` from the eigen-decomposition, Daleckii-Krein's divided
 differences; the box's from which entries are inside it), converging in two to four
 iterations where Dykstra's alternating projections need 13 to 20. Rows it does not solve
@@ -22,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from acrl_wrappers._arrays import FloatArray
+from acrl_wrappers.projection.small_symmetric import clip_with_diagonal_at
 from acrl_wrappers.projection.spectral import SymmetricLayout, clip_actions, clip_eigenvalues
 
 __all__ = ["project_psd_box"]
@@ -32,6 +36,7 @@ _NEWTON_RIDGE = 1e-12  # keeps a Jacobian with a constant direction solvable
 _DYKSTRA_ITERATIONS = 500
 _DYKSTRA_STOP = 1e-11
 _BOX_SLACK = 1e-12
+_SCALAR_ROWS = 16  # up to this many box-leaving rows, 2 x 2 and 3 x 3 go one by one
 
 
 def project_psd_box(
@@ -73,10 +78,15 @@ def project_psd_box(
     # orthogonal to every symmetric matrix: dropped)
     svec = layout if layout.layout == "svec" else SymmetricLayout(n=layout.n)
     u, lo, hi = (_svec_entries(v, layout, svec) for v in (x[outside], low[None], high[None]))
-    out, solved = _newton(u, svec, eps, lo[0], hi[0])
+    lo, hi = lo[0], hi[0]
+    cone = _svec_entries(clipped[outside], layout, svec)
+    out, solved = _one_diagonal_newton(u, cone, svec, eps, lo, hi)
     left = np.flatnonzero(~solved)
+    if left.size:  # several entries at the box, or a guess the KKT conditions refute
+        out[left], solved[left] = _newton(u[left], svec, eps, lo, hi)
+        left = left[~solved[left]]
     if left.size:
-        limits = _dykstra(u[left], clipped[outside][left], svec, layout, eps, lo[0], hi[0])
+        limits = _dykstra(u[left], clipped[outside][left], svec, layout, eps, lo, hi)
         out[left] = svec.to_action(limits)
     y[outside] = _feasible(np.minimum(np.maximum(out, lo), hi), svec, layout, eps, anchor)
     return y
@@ -85,6 +95,99 @@ def project_psd_box(
 def _svec_entries(a: FloatArray, layout: SymmetricLayout, svec: SymmetricLayout) -> FloatArray:
     """``svec`` entries of the symmetric matrices of ``layout`` actions (``a`` itself for svec)."""
     return a if layout is svec else svec.to_action(layout.symmetric(a))
+
+
+def _one_diagonal_newton(
+    u: FloatArray,
+    cone: FloatArray,
+    svec: SymmetricLayout,
+    eps: float,
+    lo: FloatArray,
+    hi: FloatArray,
+) -> tuple[FloatArray, np.ndarray]:
+    """Scalar Newton for the rows whose clipping ``cone`` leaves the box by one diagonal entry.
+
+    The guess for such a row is ``z = t e_k`` (``k`` that entry): solve ``g(t) = P(X + t
+    E_kk)_kk - bound = 0``, whose slope is ``w^T Omega w`` with ``w`` the squared ``k``-th
+    row of the eigenvectors (:func:`_clip_jacobian`'s divided differences, in one
+    direction); no ``d x d`` Jacobian, no solve. The guess holds where ``t`` has the sign
+    the KKT conditions ask (``<= 0`` at ``high``, ``>= 0`` at ``low``) and every other entry
+    lands in the box; the other rows come back not ``solved``, for :func:`_newton`.
+    """
+    out = np.empty_like(u)
+    solved = np.zeros(u.shape[0], dtype=bool)
+    above, below = cone > hi + _BOX_SLACK, cone < lo - _BOX_SLACK
+    leaving = above | below
+    one = np.flatnonzero((leaving.sum(axis=1) == 1) & leaving[:, svec.diagonal].any(axis=1))
+    if not one.size:
+        return out, solved
+    entry = leaving[one].argmax(axis=1)
+    upper = above[one, entry]
+    bound = np.where(upper, hi[entry], lo[entry])
+    k = np.searchsorted(svec.diagonal, entry)  # the matrix row of each svec diagonal entry
+    y, t, converged = _diagonal_clip(u[one], k, bound, svec, eps)
+    y[np.arange(one.size), entry] = bound
+    inside = ((y >= lo - _BOX_SLACK) & (y <= hi + _BOX_SLACK)).all(axis=1)
+    holds = converged & inside & np.where(upper, t <= 0.0, t >= 0.0)
+    out[one[holds]], solved[one[holds]] = y[holds], True
+    return out, solved
+
+
+def _diagonal_clip(
+    u: FloatArray, k: np.ndarray, bound: FloatArray, svec: SymmetricLayout, eps: float
+) -> tuple[FloatArray, FloatArray, np.ndarray]:
+    """``(clip(X + t E_kk), t, converged)`` per row (svec entries), ``t`` solving ``_kk = bound``.
+
+    A few small matrices go one by one through the plain-Python closed forms (a numpy
+    call costs more than a 3 x 3 matrix's arithmetic); many, larger ones and the rows
+    the closed forms decline, through batched LAPACK.
+    """
+    y, t = np.empty_like(u), np.zeros(u.shape[0])
+    converged = np.zeros(u.shape[0], dtype=bool)
+    if svec.n in (2, 3) and u.shape[0] <= _SCALAR_ROWS:
+        entries = (u / svec._scale).tolist()
+        for i, (m, row, b) in enumerate(zip(entries, k.tolist(), bound.tolist(), strict=True)):
+            root = clip_with_diagonal_at(m, row, b, eps)
+            if root is not None:
+                y[i], t[i], converged[i] = root[0], root[1], True
+        y[converged] *= svec._scale
+    rest = np.flatnonzero(~converged)
+    if rest.size:
+        lam, vectors, t[rest], converged[rest] = _diagonal_root(
+            svec.to_matrix(u[rest]), k[rest], bound[rest], eps
+        )
+        y[rest] = svec.to_action((vectors * np.maximum(lam, eps)[:, None, :]) @ _t(vectors))
+    return y, t, converged
+
+
+def _diagonal_root(
+    x: FloatArray, k: np.ndarray, bound: FloatArray, eps: float
+) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray]:
+    """``t`` with ``P(X + t E_kk)_kk = bound`` per row, by Newton from 0.
+
+    Returns ``(lambda, V, t, converged)``: ``lambda, V`` the eigen-decomposition of
+    ``X + t E_kk`` at the returned ``t``.
+    """
+    rows = np.arange(x.shape[0])
+    m = x.copy()
+    start = m[rows, k, k].copy()
+    t = np.zeros(x.shape[0])
+    for _ in range(_NEWTON_ITERATIONS):
+        m[rows, k, k] = start + t
+        lam, vectors = np.linalg.eigh(m)
+        w = vectors[rows, k] ** 2  # (r, n): how much of E_kk each eigenvector carries
+        clipped = np.maximum(lam, eps)
+        residual = (clipped * w).sum(axis=1) - bound
+        if not (np.abs(residual) > _NEWTON_STOP).any():  # NaN counts as not converged
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            omega = (clipped[:, :, None] - clipped[:, None, :]) / (
+                lam[:, :, None] - lam[:, None, :]
+            )
+        equal = ~np.isfinite(omega)  # the diagonal, and equal eigenvalues: 1 above eps, else 0
+        omega[equal] = np.broadcast_to((lam > eps)[:, :, None], omega.shape)[equal]
+        t = t - residual / np.einsum("ri,rij,rj->r", w, omega, w)
+    return lam, vectors, t, np.abs(residual) <= _NEWTON_STOP
 
 
 def _newton(

@@ -20,6 +20,10 @@ or ``(m00, m01, m02, m11, m12, m22)``.
   simple eigenvalue ``mu``. The coefficient is at most the gap to the next eigenvalue,
   which bounds the error by the roundoff of the entries however small that gap is; only
   a trace at roundoff level (a gap below 1e-10 of the spread) makes it decline.
+- :func:`clip_with_diagonal_at` — eigenvalue clipping of ``X + t E_kk`` with ``t`` such
+  that the result's ``(k, k)`` entry is a given bound (the PSD cone inside a box that binds
+  on one diagonal entry): Newton on ``t``, with the eigenvectors' squared ``k``-th entries
+  ``adj(X - lambda I)_kk / prod_(j != i) (lambda_j - lambda_i)`` in closed form.
 - :func:`positive_definite` — the LDL^T pivots of ``X - shift I``: a certificate that every
   eigenvalue exceeds ``shift`` (used to accept a projection's result without eigenvalues).
 """
@@ -37,6 +41,7 @@ __all__ = [
     "SPLIT",
     "clip_small",
     "clip_small_batch",
+    "clip_with_diagonal_at",
     "eigvalsh_small",
     "eigvalsh_small_batch",
     "positive_definite",
@@ -48,6 +53,8 @@ SPLIT = 1e-4
 _THIRD_TURN = 2.0 * math.pi / 3.0
 _SCALE = (1e-50, 1e50)  # spreads p outside this range fall back (p^3 would over/underflow)
 _TRACE = 1e-10  # declines when tr adj(X - mu I) <= _TRACE * spread^2
+_ROOT_ITERATIONS = 8
+_ROOT_STOP = 1e-12
 
 
 # ---------------------------------------------------------------------- one matrix
@@ -123,6 +130,88 @@ def clip_small(m: Sequence[float], lam: Sequence[float], eps: float) -> list[flo
         ]
     s = (eps - lam[0]) / trace  # X + (eps - l1) P1
     return [x + s * y for x, y in zip(m, adj, strict=True)]
+
+
+def clip_with_diagonal_at(
+    m: Sequence[float], k: int, bound: float, eps: float
+) -> tuple[list[float], float] | None:
+    """``(clip(X + t E_kk), t)`` where the clipped ``(k, k)`` entry equals ``bound``.
+
+    Newton on ``t`` from 0 (the slope is ``w^T Omega w``: ``w`` the squared ``k``-th entries
+    of the eigenvectors, ``Omega`` the divided differences of ``max(., eps)``), to
+    ``1e-12``. ``None`` where the closed forms decline, the slope vanishes or Newton has
+    not converged in eight steps (callers use LAPACK).
+
+    Example:
+        >>> y, t = clip_with_diagonal_at([2.0, 0.0, -1.0], 0, 1.5, 0.1)  # diag(2, -1)
+        >>> [round(v, 12) for v in y], round(t, 12)
+        ([1.5, 0.0, 0.1], -0.5)
+    """
+    pos = (0, 2) if len(m) == 3 else (0, 3, 5)
+    s, det = _complement(m, k)
+    entries, start, t = list(m), m[pos[k]], 0.0
+    step = _residual_slope_2 if len(m) == 3 else _residual_slope_3
+    for _ in range(_ROOT_ITERATIONS):
+        entries[pos[k]] = start + t
+        lam = eigvalsh_small(entries)
+        if lam is None:
+            return None
+        residual, slope = step(lam, s, det, eps)
+        residual -= bound
+        if abs(residual) <= _ROOT_STOP:
+            y = clip_small(entries, lam, eps)
+            return None if y is None else (y, t)
+        if not slope > 0.0:  # NaN, or E_kk outside what clipping moves
+            return None
+        t -= residual / slope
+    return None
+
+
+def _complement(m: Sequence[float], k: int) -> tuple[float, float]:
+    """Trace and determinant of the block of ``X`` without row and column ``k``."""
+    if len(m) == 3:
+        other = m[2] if k == 0 else m[0]
+        return other, other
+    a, b, c, d, e, f = m
+    if k == 0:
+        return d + f, d * f - e * e
+    if k == 1:
+        return a + f, a * f - c * c
+    return a + d, a * d - b * b
+
+
+def _residual_slope_2(
+    lam: Sequence[float], s: float, det: float, eps: float
+) -> tuple[float, float]:
+    """``(clip(X)_kk, d clip(X)_kk / d X_kk)`` of a 2 x 2 matrix from its eigenvalues.
+
+    The squared ``k``-th eigenvector entries are ``adj(X - l_i I)_kk / (l_j - l_i)``, with
+    ``adj(X - l I)_kk = s - l`` (``s`` the other diagonal entry); the slope is ``w^T Omega
+    w`` with ``Omega`` the divided differences of ``max(., eps)``.
+    """
+    l1, l2 = lam
+    gap = l2 - l1
+    w1, w2 = (s - l1) / gap, (l2 - s) / gap
+    c1, c2 = max(l1, eps), max(l2, eps)
+    slope = w1 * w1 * (l1 > eps) + w2 * w2 * (l2 > eps) + 2.0 * w1 * w2 * (c2 - c1) / gap
+    return c1 * w1 + c2 * w2, slope
+
+
+def _residual_slope_3(
+    lam: Sequence[float], s: float, det: float, eps: float
+) -> tuple[float, float]:
+    """:func:`_residual_slope_2` for 3 x 3: ``adj(X - l I)_kk = l^2 - s l + det``."""
+    l1, l2, l3 = lam
+    g12, g13, g23 = l2 - l1, l3 - l1, l3 - l2
+    w1 = (l1 * l1 - s * l1 + det) / (g12 * g13)
+    w2 = -(l2 * l2 - s * l2 + det) / (g12 * g23)
+    w3 = (l3 * l3 - s * l3 + det) / (g13 * g23)
+    c1, c2, c3 = max(l1, eps), max(l2, eps), max(l3, eps)
+    slope = w1 * w1 * (l1 > eps) + w2 * w2 * (l2 > eps) + w3 * w3 * (l3 > eps)
+    slope += 2.0 * (
+        w1 * w2 * (c2 - c1) / g12 + w1 * w3 * (c3 - c1) / g13 + w2 * w3 * (c3 - c2) / g23
+    )
+    return c1 * w1 + c2 * w2 + c3 * w3, slope
 
 
 def positive_definite(m: Sequence[float], shift: float) -> bool:
