@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import minimize
+from scipy.optimize import brentq, minimize
 
 import acrl_wrappers as acrl
 
@@ -39,6 +39,20 @@ def osqp_projection(a: np.ndarray, rows: np.ndarray, lower: np.ndarray, upper: n
         verbose=False,
     )
     return solver.solve(raise_error=False).x
+
+
+def threshold_projection(a: np.ndarray, floor: np.ndarray, top: np.ndarray, total: float):
+    """The projection onto ``floor <= x <= top, sum x = total``, by root finding.
+
+    It is ``clip(a - tau)`` with the ``tau`` that meets the total (Brent's method). OSQP
+    was seen spreading a total of 2e-4 evenly over four entries, 1.6e-4 from the answer.
+    """
+
+    def excess(tau: float) -> float:
+        return float(np.clip(a - tau, floor, top).sum() - total)
+
+    span = float(np.abs(a).max() + np.abs(floor).max() + np.abs(top).max() + 1.0)
+    return np.clip(a - brentq(excess, -span, span, xtol=1e-15), floor, top)
 
 
 def slsqp_projection(a: np.ndarray, constraint_fn, low, high, start):
@@ -137,9 +151,7 @@ def test_simplex_projection_is_nearest_and_inside_is_exactly_zero(box, capped):
     else:
         c = acrl.make_constraint("simplex", dim=dim, total=total, low=low, high=high)
     a = rng.uniform(low - 1, high + 1)
-    rows = np.vstack([np.eye(dim), np.ones((1, dim))])
-    reference = osqp_projection(a, rows, np.r_[floor, total], np.r_[top, total])
-    assert_nearest(c, a, None, reference)
+    assert_nearest(c, a, None, threshold_projection(a, floor, top, total))
     share = rng.dirichlet(np.ones(dim))
     inside = np.minimum(floor + (total - floor.sum()) * share, top)
     inside[-1] = total - inside[:-1].sum()  # the last entry closes the sum
@@ -171,9 +183,7 @@ def test_capped_simplex_with_state_dependent_caps_and_total(seed):
     total = float(rng.uniform(0.0, top.sum()))
     obs = np.r_[(caps - 0.1) / 0.5, total]
     a = rng.uniform(-1, 2, dim)
-    rows = np.vstack([np.eye(dim), np.ones((1, dim))])
-    reference = osqp_projection(a, rows, np.r_[np.zeros(dim), total], np.r_[top, total])
-    assert_nearest(c, a, obs, reference)
+    assert_nearest(c, a, obs, threshold_projection(a, np.zeros(dim), top, total))
     assert_batch_agrees(c, rng.uniform(-1, 2, size=(8, dim)), obs)
 
 

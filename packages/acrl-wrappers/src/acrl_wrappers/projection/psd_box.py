@@ -109,7 +109,7 @@ def _one_diagonal_newton(
 
     The guess for such a row is ``z = t e_k`` (``k`` that entry): solve ``g(t) = P(X + t
     E_kk)_kk - bound = 0``, whose slope is ``w^T Omega w`` with ``w`` the squared ``k``-th
-    row of the eigenvectors (:func:`_clip_jacobian`'s divided differences, in one
+    row of the eigenvectors (:func:`_divided_differences`, in one
     direction); no ``d x d`` Jacobian, no solve. The guess holds where ``t`` has the sign
     the KKT conditions ask (``<= 0`` at ``high``, ``>= 0`` at ``low``) and every other entry
     lands in the box; the other rows come back not ``solved``, for :func:`_newton`.
@@ -180,12 +180,7 @@ def _diagonal_root(
         residual = (clipped * w).sum(axis=1) - bound
         if not (np.abs(residual) > _NEWTON_STOP).any():  # NaN counts as not converged
             break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            omega = (clipped[:, :, None] - clipped[:, None, :]) / (
-                lam[:, :, None] - lam[:, None, :]
-            )
-        equal = ~np.isfinite(omega)  # the diagonal, and equal eigenvalues: 1 above eps, else 0
-        omega[equal] = np.broadcast_to((lam > eps)[:, :, None], omega.shape)[equal]
+        omega = _divided_differences(lam, eps)
         t = t - residual / np.einsum("ri,rij,rj->r", w, omega, w)
     return lam, vectors, t, np.abs(residual) <= _NEWTON_STOP
 
@@ -250,6 +245,18 @@ def _clip_jacobian(
     ``max(., eps)`` at ``lambda_i, lambda_j`` (1 where both exceed ``eps``, 0 where neither
     does); entry ``(l, m)`` is ``sum_ij T_l,ij Omega_ij T_m,ij`` with ``T_l = V^T S_l V``.
     """
+    omega = _divided_differences(values, eps)
+    k, n = values.shape
+    t = (_t(vectors)[:, None] @ basis[None] @ vectors[:, None]).reshape(k, -1, n * n)
+    return (t * omega.reshape(k, 1, n * n)) @ _t(t)
+
+
+def _divided_differences(values: FloatArray, eps: float) -> FloatArray:
+    """``(k, n, n)`` ``Omega``: divided differences of ``max(., eps)`` at eigenvalue pairs.
+
+    1 where both exceed ``eps``, 0 where neither does (equal eigenvalues included), the
+    ratio elsewhere (there the two differ).
+    """
     above = values > eps
     clipped = np.maximum(values, eps)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -258,10 +265,7 @@ def _clip_jacobian(
         )
     both = above[:, :, None] & above[:, None, :]
     neither = ~above[:, :, None] & ~above[:, None, :]
-    omega = np.where(both, 1.0, np.where(neither, 0.0, ratio))
-    k, n = values.shape
-    t = (_t(vectors)[:, None] @ basis[None] @ vectors[:, None]).reshape(k, -1, n * n)
-    return (t * omega.reshape(k, 1, n * n)) @ _t(t)
+    return np.where(both, 1.0, np.where(neither, 0.0, ratio))
 
 
 def _t(m: FloatArray) -> FloatArray:
