@@ -181,6 +181,7 @@ def test_aliases_and_case_insensitive_names():
             "name": "intersection",
             "members": [{"name": "box", "dim": 2}, {"name": "ball", "bound": 1.0, "dim": 2}],
         },
+        {"name": "psd", "n": 3, "eps": 0.1},  # compiled kernels where numba is installed
     ],
 )
 def test_spec_round_trips_through_json_and_pickle(spec):

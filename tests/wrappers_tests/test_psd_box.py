@@ -51,7 +51,12 @@ def test_newton_solves_the_box_binding_rows_and_agrees_with_dykstra(seed):
         return
     y, solved = psd_box._newton(rows, c.shape, c.eps, c.low, c.high)
     assert solved.mean() >= 0.9  # a wrong Jacobian leaves them all to Dykstra
-    np.testing.assert_allclose(y[solved], _dykstra_only(rows[solved], c), atol=1e-8)
+    assert c.violation(y[solved]).max() <= 1e-10  # Newton stops at a 1e-12 residual
+    # Dykstra's limit can stall near a corner of the box, outside the cone (seed 102:
+    # 4.7e-5, nearer than the projection); compare where it reached the set
+    limits = _dykstra_only(rows[solved], c)
+    reached = c.violation(limits) <= 1e-9
+    np.testing.assert_allclose(y[solved][reached], limits[reached], atol=1e-8)
     projected = acrl.make_projector(c).project_batch(rows)[0]
     assert c.violation(projected).max() <= c.tol
 

@@ -6,7 +6,7 @@
   1e-2 to 5e-4) that empties the infeasible corners the likelihood leaves.
 - ``method="cvflow"`` — reverse KL from the flow's push-forward of the base to the target
   ``p(a | y) ∝ exp(-violation(a, y) / sigma)``: ``violation / sigma - log|det|`` on base
-  samples (CV-Flow, arXiv:2502.10431), sigma annealed from 0.1 to 2e-3 (a wide target
+  samples (CV-Flow, arXiv:2502.10431), sigma annealed from 0.1 to 1.75e-3 (a wide target
   first, which the flow covers, then a sharp one), plus forward KL on feasible samples
   (weight 0.3) that keeps the mode-seeking reverse KL from collapsing onto part of the set.
 
@@ -65,7 +65,7 @@ METHOD_DEFAULTS: dict[str, dict[str, float]] = {
     "cvflow": {
         "forward_kl_weight": 0.3,
         "reverse_kl_weight": 1.0,
-        "cv_sigma": 2e-3,
+        "cv_sigma": 1.75e-3,
         "cv_sigma_start": 0.1,
         "face_fraction": 0.0,
     },
@@ -103,7 +103,7 @@ class FlowTrainingConfig:
             ``base_sigma`` over the first half (default: equal, no annealing).
         cv_sigma: the reverse KL's temperature at the end, in units of
             ``violation_scale`` [CV-Flow: 1e-5 in raw units] (``None``: the method's
-            default, 5e-4 for FlowPG, 2e-3 for CV-Flow).
+            default, 5e-4 for FlowPG, 1.75e-3 for CV-Flow).
         cv_sigma_start: its temperature at the start, annealed geometrically to
             ``cv_sigma`` over the first half (``None``: the method's default, 1e-2 for
             FlowPG, 0.1 for CV-Flow).

@@ -7,7 +7,11 @@ projection clips its eigenvalues at ``eps``, exactly (the layouts are isometries
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
+import os
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -31,6 +35,19 @@ _SQRT2 = math.sqrt(2.0)  # an svec off-diagonal entry is sqrt(2) X_ij
 _ROUNDOFF = 1e-13  # bound on the LDL^T certificate's roundoff, relative to the entries
 
 
+@functools.cache
+def compiled_kernels() -> ModuleType | None:
+    """:mod:`~acrl_wrappers.projection.psd_kernels` where numba is installed, else ``None``.
+
+    ``ACRL_NUMBA=0`` in the environment keeps the numpy path (read once per process).
+    """
+    if os.environ.get("ACRL_NUMBA", "") == "0" or importlib.util.find_spec("numba") is None:
+        return None
+    from acrl_wrappers.projection import psd_kernels
+
+    return psd_kernels
+
+
 class PSDConstraint(Constraint):
     """A symmetric matrix action whose smallest eigenvalue is at least ``eps`` (PSD, or PD).
 
@@ -41,8 +58,10 @@ class PSDConstraint(Constraint):
     Newton's method on the box multipliers gives the projection onto the intersection
     (:mod:`~acrl_wrappers.projection.psd_box`; Dykstra's method where it declines).
     ``svec`` matrices up to 3 x 3 use the closed forms of
-    :mod:`~acrl_wrappers.projection.small_symmetric` (LAPACK where they decline); larger
-    ones and ``"full"`` use one batched ``eigh`` call for all rows.
+    :mod:`~acrl_wrappers.projection.small_symmetric` (LAPACK where they decline), compiled
+    for batches of 2 x 2 and 3 x 3 where numba is installed (the ``fast`` extra,
+    :mod:`~acrl_wrappers.projection.psd_kernels`); larger ones and ``"full"`` use one
+    batched ``eigh`` call for all rows.
 
     Args:
         n: matrix size ``n`` (an ``n x n`` matrix; a pair ``[n, n]`` is accepted), or
@@ -101,6 +120,15 @@ class PSDConstraint(Constraint):
         # a projection's result is accepted when X - (eps - margin) I is positive definite:
         # then sum(max(0, eps - lambda)) < n * margin = tol / 2
         self._margin = self.tol / (2 * self.n)
+        self._compiled = self._small and self.n in (2, 3)  # the kernels, looked up per call:
+        # a module does not pickle (vector envs and Ray send constraints to workers)
+        self._svec_index = np.array(self.shape._iu)  # (2, dim): each entry's row and column
+        self._anchor_min = float(np.linalg.eigvalsh(self.shape.symmetric(self._anchor[None]))[0, 0])
+
+    @property
+    def _kernels(self) -> ModuleType | None:
+        """The compiled kernels for this constraint's batches, or ``None`` (numpy)."""
+        return compiled_kernels() if self._compiled else None
 
     def _build_anchor(self) -> FloatArray:
         """``diag(high)``: in the box and ``>= eps I``, or :class:`EmptyFeasibleSetError`."""
@@ -158,6 +186,16 @@ class PSDConstraint(Constraint):
         m = self.shape.to_matrix(actions)
         gap = m[:, self._iu[0], self._iu[1]] - m[:, self._iu[1], self._iu[0]]
         return np.hstack([eig, gap, -gap])
+
+    def _violation(self, a: FloatArray, obs: FloatArray | None) -> FloatArray:
+        """The compiled kernel's violations where numba is installed, else the rows' sum."""
+        if self._kernels is None or not a.shape[0]:
+            return super()._violation(a, obs)
+        out, ok = np.empty(a.shape[0]), np.empty(a.shape[0], dtype=bool)
+        self._kernels.violation(a, self.shape._scale, self.eps, self.low, self.high, out, ok)
+        if not ok.all():  # near-double eigenvalues, extreme scales: LAPACK
+            out[~ok] = super()._violation(a[~ok], obs)
+        return out
 
     def _eigenvalues(self, actions: FloatArray) -> FloatArray:
         """Ascending eigenvalues ``(N, n)`` of small ``svec`` actions (closed form, else LAPACK)."""
@@ -217,7 +255,20 @@ class PSDConstraint(Constraint):
 
     def _accepts(self, actions: FloatArray, obs: FloatArray | None) -> bool:
         """Every row in the box and certified positive definite, else the violation."""
-        if self._small and actions.size:
+        if self._kernels is not None and actions.size:
+            shift = self.eps - self._margin
+            if self._kernels.certified(
+                actions,
+                self.shape._scale,
+                shift,
+                self.low,
+                self.high,
+                self.eps,
+                _ROUNDOFF,
+                self._margin,
+            ):
+                return True
+        elif self._small and actions.size:
             big = max(float(np.abs(actions).max()), abs(self.eps))
             inside = bool(((actions >= self.low) & (actions <= self.high)).all())
             if inside and big * _ROUNDOFF < self._margin:
@@ -261,8 +312,28 @@ class PSDConstraint(Constraint):
         return self.shape.to_action(m[None])[0].tolist()
 
     def project_closed_form_batch(self, actions: FloatArray, obs: FloatArray | None) -> FloatArray:
-        """Exact projection of every row (one batched eigendecomposition)."""
-        return project_psd_box(actions, self.shape, self.eps, self.low, self.high, self._anchor)
+        """Exact projection of every row (compiled, else one batched eigendecomposition)."""
+        if self._kernels is None or not actions.shape[0]:
+            return project_psd_box(actions, self.shape, self.eps, self.low, self.high, self._anchor)
+        out, done = np.empty_like(actions), np.empty(actions.shape[0], dtype=bool)
+        self._kernels.project(
+            actions,
+            self.shape._scale,
+            self._svec_index,
+            self.eps,
+            self.low,
+            self.high,
+            self._anchor,
+            self._anchor_min,
+            out,
+            done,
+        )
+        if not done.all():  # a double eigenvalue, a Newton that did not converge, ...
+            rest = ~done
+            out[rest] = project_psd_box(
+                actions[rest], self.shape, self.eps, self.low, self.high, self._anchor
+            )
+        return out
 
     def _propose(self, obs: FloatArray | None, n: int, rng: np.random.Generator) -> FloatArray:
         """Half uniform in the box, half their projections (feasible, on or near the boundary)."""

@@ -88,7 +88,8 @@ def project_psd_box(
     if left.size:
         limits = _dykstra(u[left], clipped[outside][left], svec, layout, eps, lo, hi)
         out[left] = svec.to_action(limits)
-    y[outside] = _feasible(np.minimum(np.maximum(out, lo), hi), svec, layout, eps, anchor)
+    feasible = _feasible(np.minimum(np.maximum(out, lo), hi), svec, layout, eps, anchor)
+    y[outside] = np.minimum(np.maximum(feasible, low), high)  # the step's roundoff (1 ulp)
     return y
 
 
