@@ -294,3 +294,22 @@ def test_specs_of_state_dependent_parameters_are_json_and_rebuild():
         c = acrl.make_constraint(spec)
         again = acrl.make_constraint(json.loads(json.dumps(c.spec)))
         assert again == c and type(again) is type(c)
+
+
+def test_capped_simplex_certificate_accepts_projections_and_refuses_a_sum_off_by_tol():
+    c = acrl.make_constraint(
+        "capped-simplex",
+        caps={"index": [0, 1, 2], "scale": 0.5, "offset": 0.25},
+        total=0.6,
+        low=0.0,
+    )
+    rng = np.random.default_rng(3)
+    obs = rng.uniform(0.0, 1.0, (32, 3))
+    x = c.project_closed_form_batch(rng.uniform(-1.0, 1.0, (32, 3)), obs)
+    assert c._accepts(x, obs)
+    off = x.copy()
+    off[5] += 0.7 * c.tol  # the sum misses its total by 2.1 tol
+    assert not c._accepts(off, obs)
+    above = x.copy()
+    above[7, 0] = c.limits(obs)[0][7, 0] + 2 * c.tol  # above its state's cap
+    assert not c._accepts(above, obs)

@@ -1,4 +1,4 @@
-"""The compiled PSD kernels (numba) against the numpy path they stand in for."""
+"""The compiled kernels (numba: PSD, sum-box) against the numpy paths they stand in for."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import acrl_wrappers as acrl
 from acrl_wrappers.constraints.base import Constraint
+from acrl_wrappers.projection import batched
 from acrl_wrappers.projection.psd_box import project_psd_box
 
 pytest.importorskip("numba")
@@ -110,3 +111,20 @@ def test_acrl_numba_0_keeps_the_numpy_path():
     env = {**os.environ, "ACRL_NUMBA": "0"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.stdout.strip() == "True", result.stderr
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_compiled_sum_box_projection_equals_the_numpy_path(seed):
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.integers(1, 70)), int(rng.integers(1, 8))
+    low = rng.uniform(-1.0, 0.0, size=(n, d)) if rng.random() < 0.5 else np.zeros(d)
+    high = low + rng.uniform(0.0, 2.0, size=(n, d))
+    share = rng.uniform(0.0, 1.0, size=n)
+    total = (low + share[:, None] * (high - low)).sum(axis=-1) * np.ones(n)
+    a = rng.normal(0.0, 2.0, size=(n, d))
+    compiled = batched.project_sum_box_batch(a, total, low, high)
+    reference = batched._project_sum_box_numpy(a, total, low, high)
+    np.testing.assert_allclose(compiled, reference, atol=1e-12)
+    np.testing.assert_allclose(compiled.sum(axis=1), total, atol=1e-9)
+    assert ((compiled >= low) & (compiled <= high)).all()

@@ -3,5 +3,10 @@
 import importlib.util
 
 collect_ignore = (
-    [] if importlib.util.find_spec("numba") else ["acrl_wrappers/projection/psd_kernels.py"]
+    []
+    if importlib.util.find_spec("numba")
+    else [
+        "acrl_wrappers/projection/psd_kernels.py",
+        "acrl_wrappers/projection/sum_box_kernel.py",
+    ]
 )

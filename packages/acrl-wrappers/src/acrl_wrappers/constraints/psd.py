@@ -7,10 +7,7 @@ projection clips its eigenvalues at ``eps``, exactly (the layouts are isometries
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import math
-import os
 from types import ModuleType
 from typing import Any
 
@@ -19,6 +16,7 @@ import numpy as np
 from acrl_wrappers._arrays import FloatArray, as_obs_batch, float_scalar
 from acrl_wrappers.constraints.base import DEFAULT_TOL, Constraint
 from acrl_wrappers.errors import ConstraintError, EmptyFeasibleSetError
+from acrl_wrappers.projection.compiled import kernels
 from acrl_wrappers.projection.psd_box import project_psd_box
 from acrl_wrappers.projection.small_symmetric import (
     clip_small,
@@ -33,19 +31,6 @@ __all__ = ["PSDConstraint"]
 
 _SQRT2 = math.sqrt(2.0)  # an svec off-diagonal entry is sqrt(2) X_ij
 _ROUNDOFF = 1e-13  # bound on the LDL^T certificate's roundoff, relative to the entries
-
-
-@functools.cache
-def compiled_kernels() -> ModuleType | None:
-    """:mod:`~acrl_wrappers.projection.psd_kernels` where numba is installed, else ``None``.
-
-    ``ACRL_NUMBA=0`` in the environment keeps the numpy path (read once per process).
-    """
-    if os.environ.get("ACRL_NUMBA", "") == "0" or importlib.util.find_spec("numba") is None:
-        return None
-    from acrl_wrappers.projection import psd_kernels
-
-    return psd_kernels
 
 
 class PSDConstraint(Constraint):
@@ -128,7 +113,7 @@ class PSDConstraint(Constraint):
     @property
     def _kernels(self) -> ModuleType | None:
         """The compiled kernels for this constraint's batches, or ``None`` (numpy)."""
-        return compiled_kernels() if self._compiled else None
+        return kernels("psd_kernels") if self._compiled else None
 
     def _build_anchor(self) -> FloatArray:
         """``diag(high)``: in the box and ``>= eps I``, or :class:`EmptyFeasibleSetError`."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from acrl_wrappers._arrays import FloatArray
 from acrl_wrappers.errors import ProjectionError
+from acrl_wrappers.projection.compiled import kernels
 
 __all__ = ["project_ball_box_batch", "project_simplex_batch", "project_sum_box_batch"]
 
@@ -126,7 +127,8 @@ def project_sum_box_batch(
     slope ``-1``) and ``a_i - low_i`` (where it stops: slope ``+1``). One sort and two
     cumulative sums give ``S`` at every breakpoint; the piece where ``S`` crosses
     ``total`` gives ``nu`` by interpolation. Every row needs ``sum low <= total <= sum
-    high`` (the caller checks).
+    high`` (the caller checks). Compiled (:mod:`~acrl_wrappers.projection.sum_box_kernel`)
+    where numba is installed.
 
     Args:
         a: ``(N, d)`` actions.
@@ -139,6 +141,25 @@ def project_sum_box_batch(
         ...                       np.zeros(3), np.ones(3)).round(6).tolist()
         [[0.333333, 0.333333, 0.333333]]
     """
+    n, d = a.shape
+    compiled = kernels("sum_box_kernel")
+    if compiled is not None and n:
+        out = np.empty((n, d))
+        compiled.project_sum_box(
+            a,
+            np.broadcast_to(total, (n,)),
+            np.broadcast_to(low, (n, d)),
+            np.broadcast_to(high, (n, d)),
+            out,
+        )
+        return out
+    return _project_sum_box_numpy(a, total, low, high)
+
+
+def _project_sum_box_numpy(
+    a: FloatArray, total: FloatArray, low: FloatArray, high: FloatArray
+) -> FloatArray:
+    """:func:`project_sum_box_batch` in numpy: one sort and two cumulative sums for all rows."""
     n, d = a.shape
     at, lo, hi = a.T, _columns(low), _columns(high)  # (d, N), (d, N or 1)
     breaks = np.concatenate([at - hi, at - lo])  # (2d, N)
