@@ -313,3 +313,19 @@ def test_capped_simplex_certificate_accepts_projections_and_refuses_a_sum_off_by
     above = x.copy()
     above[7, 0] = c.limits(obs)[0][7, 0] + 2 * c.tol  # above its state's cap
     assert not c._accepts(above, obs)
+
+
+@pytest.mark.parametrize("layout", ["svec", "full"])
+def test_psd_samples_are_uniform_not_piled_on_the_boundary(layout):
+    c = acrl.make_constraint("psd", n=3, eps=0.05, layout=layout)
+    samples = c.sample(None, n=3000, rng=0)
+    assert c.violation(samples).max() == 0.0
+    lam_min = np.linalg.eigvalsh(np.stack([c.matrix(x) for x in samples]))[:, 0]
+    # plain rejection from the svec box is uniform by definition: compare the two
+    svec = acrl.make_constraint("psd", n=3, eps=0.05)
+    rng = np.random.default_rng(1)
+    box = rng.uniform(svec.low, svec.high, size=(400_000, 6))
+    reference = box[svec.violation(box) == 0.0][:3000]
+    lam_ref = np.linalg.eigvalsh(np.stack([svec.matrix(x) for x in reference]))[:, 0]
+    assert np.mean(lam_min - c.eps < 1e-9) < 0.01  # projections sat at eps exactly
+    assert abs(np.median(lam_min) - np.median(lam_ref)) < 0.02

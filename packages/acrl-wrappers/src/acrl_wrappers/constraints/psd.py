@@ -321,10 +321,18 @@ class PSDConstraint(Constraint):
         return out
 
     def _propose(self, obs: FloatArray | None, n: int, rng: np.random.Generator) -> FloatArray:
-        """Half uniform in the box, half their projections (feasible, on or near the boundary)."""
-        box = rng.uniform(self.low, self.high, size=(n, self.dim))
-        half = n // 2
-        box[:half] = self.project_closed_form_batch(box[:half], None)
+        """Uniform symmetric matrices of the box with every diagonal entry ``>= eps``.
+
+        Every ``X >= eps I`` has ``X_ii >= eps``, so the tighter box keeps rejection sampling
+        uniform on the set; a ``"full"`` action is drawn as its upper triangle and mirrored
+        (its box is symmetric), as the set holds only symmetric matrices.
+        """
+        low = self.low.copy()
+        low[self.shape.diagonal] = np.maximum(low[self.shape.diagonal], self.eps)
+        box = rng.uniform(low, self.high, size=(n, self.dim))
+        if self.shape.layout == "full":
+            square = box.reshape(n, self.n, self.n)
+            square[:, self._iu[1], self._iu[0]] = square[:, self._iu[0], self._iu[1]]
         return box
 
     def safe_action(self, obs: Any = None) -> FloatArray:
