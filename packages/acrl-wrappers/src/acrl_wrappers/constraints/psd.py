@@ -241,16 +241,9 @@ class PSDConstraint(Constraint):
     def _accepts(self, actions: FloatArray, obs: FloatArray | None) -> bool:
         """Every row in the box and certified positive definite, else the violation."""
         if self._kernels is not None and actions.size:
-            shift = self.eps - self._margin
+            scale = self.shape._scale
             if self._kernels.certified(
-                actions,
-                self.shape._scale,
-                shift,
-                self.low,
-                self.high,
-                self.eps,
-                _ROUNDOFF,
-                self._margin,
+                actions, scale, self.low, self.high, self.eps, _ROUNDOFF, self._margin
             ):
                 return True
         elif self._small and actions.size:

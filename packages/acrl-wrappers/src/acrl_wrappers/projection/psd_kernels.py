@@ -7,16 +7,17 @@ installed (``pip install "acrl-wrappers[fast]"``) the same closed forms run comp
 one loop over the rows, for the three hot paths of :class:`~acrl_wrappers.PSDConstraint`:
 
 - :func:`violation` — the violation of each row (box part plus ``sum max(0, eps - l_i)``);
-- :func:`project` — eigenvalue clipping and, where the clipping leaves the box by one
+- :func:`project` — eigenvalue clipping; where the clipping leaves the box by one
   diagonal entry, scalar Newton on that entry's multiplier
-  (:func:`~acrl_wrappers.projection.small_symmetric.clip_with_diagonal_at`), made
-  feasible along the segment to the anchor as
-  :func:`~acrl_wrappers.projection.psd_box.project_psd_box` does;
+  (:func:`~acrl_wrappers.projection.small_symmetric.clip_with_diagonal_at`); where that
+  guess is refuted or several entries leave, the semismooth Newton of
+  :mod:`~acrl_wrappers.projection.psd_box`; then made feasible along the segment to the
+  anchor as :func:`~acrl_wrappers.projection.psd_box.project_psd_box` does;
 - :func:`certified` — the LDL^T certificate that accepts a projection's result.
 
 Each kernel marks the rows it declines (a near-double eigenvalue, an extreme scale, a
-box that binds on several entries, a refuted guess); the caller gives those to the numpy
-path, so results do not depend on whether numba is installed beyond roundoff.
+Newton that has not converged); the caller gives those to the numpy path, so results do
+not depend on whether numba is installed beyond roundoff.
 :class:`~acrl_wrappers.PSDConstraint` imports this module where numba is installed and
 ``ACRL_NUMBA`` is not ``0``.
 Compiled code is cached on disk (numba's ``cache=True``): the first process compiles
@@ -365,16 +366,14 @@ def _semismooth_newton(
 
 @_jit
 def certified(
-    x: Any,
-    scale: Any,
-    shift: float,
-    low: Any,
-    high: Any,
-    eps: float,
-    roundoff: float,
-    margin: float,
+    x: Any, scale: Any, low: Any, high: Any, eps: float, roundoff: float, margin: float
 ) -> bool:
-    """Every row in the box and ``X - shift I`` certified positive definite (LDL^T pivots)."""
+    """Every row in the box and ``X - (eps - margin) I`` certified positive definite (LDL^T).
+
+    ``roundoff`` bounds the pivots' error relative to the entries; rows whose entries are
+    too large for that bound to stay below ``margin`` are not certified.
+    """
+    shift = eps - margin
     rows, dim = x.shape
     m = np.empty(dim)
     for i in range(rows):
